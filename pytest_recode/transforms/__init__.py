@@ -1,0 +1,39 @@
+"""ReCode's perturbations as pure, enumerable transforms of a :class:`~pytest_recode.Problem`."""
+
+from ._base import (
+    CATEGORIES,
+    Category,
+    Edit,
+    NotApplicable,
+    Perturbation,
+    Site,
+    Transform,
+    TransformConfig,
+    problem_rng,
+)
+from ._registry import (
+    RECODE_FOLDERS,
+    TRANSFORM_NAMES,
+    all_transforms,
+    get_transform,
+    transform_class,
+    transform_names,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "RECODE_FOLDERS",
+    "TRANSFORM_NAMES",
+    "Category",
+    "Edit",
+    "NotApplicable",
+    "Perturbation",
+    "Site",
+    "Transform",
+    "TransformConfig",
+    "all_transforms",
+    "get_transform",
+    "problem_rng",
+    "transform_class",
+    "transform_names",
+]
