@@ -17,35 +17,33 @@ __all__ = ["SPLIT_MARKER", "join_at_marker", "partial_variant", "split_at_marker
 SPLIT_MARKER = "# pytest-recode: split here"
 
 
-def _logical_line_starts(source: str) -> set[int]:
-    """0-based indices of the physical lines of ``source`` on which a logical line may begin."""
-    starts: set[int] = set()
+def _unsafe_cut_lines(source: str) -> set[int]:
+    """0-based indices of lines before which a comment line cannot be inserted.
+
+    A comment line may go between any two lines, inside brackets included, except within a multi-line
+    string (it would become part of the string) and after a backslash continuation.
+    """
+    unsafe: set[int] = set()
+    lines = source.split("\n")
+    for index, line in enumerate(lines[:-1]):
+        if line.endswith("\\"):
+            unsafe.add(index + 1)
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return starts
-    at_line_start = True
-    for tok in tokens:
-        if tok.type in (tokenize.NL, tokenize.COMMENT):
-            if tok.type == tokenize.NL and at_line_start:
-                starts.add(tok.start[0] - 1)
-            continue
-        if tok.type in (tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING):
-            continue
-        if at_line_start:
-            starts.add(tok.start[0] - 1)
-            at_line_start = False
-        if tok.type == tokenize.NEWLINE:
-            at_line_start = True
-    return starts
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                unsafe.update(range(tok.start[0], tok.end[0]))  # 1-based start line = 0-based next line
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return unsafe
 
 
 def partial_variant(problem: Problem) -> Problem | None:
     """The partial-code variant of ``problem``, or ``None`` when its body is a single line.
 
-    The body's lines (blank lines included, the final newline excluded) are cut after ``floor(n / 2)``
-    lines; a cut that would fall inside a multi-line statement moves back to that statement's first line.
-    The head joins the prompt; the rest becomes the reference solution.
+    As in ReCode, the body's ``n`` lines (blank lines included, the final newline excluded) are cut after
+    ``floor(n / 2)`` lines; the head joins the prompt and the rest becomes the reference solution. The cut
+    may fall inside a bracketed expression (the split marker is a comment, legal there) but never inside
+    a multi-line string or after a backslash continuation: such a cut moves back to an earlier line.
     """
     if problem.partial:
         return problem
@@ -54,16 +52,13 @@ def partial_variant(problem: Problem) -> Problem | None:
     if lines and lines[-1] == "":
         lines.pop()
     cut = len(lines) // 2
+    prompt_lines = problem.prompt.count("\n")
+    unsafe = _unsafe_cut_lines(problem.prompt + body)
+    while cut > 0 and (prompt_lines + cut) in unsafe:
+        cut -= 1
     if cut == 0:
         return None
-    program_lines = problem.prompt.count("\n")
-    starts = _logical_line_starts(problem.prompt + body)
-    while cut > 0 and (program_lines + cut) not in starts:
-        cut -= 1
-    head = lines[:cut]
-    if not any(line.strip() for line in head):
-        return None
-    head_text = "".join(line + "\n" for line in head)
+    head_text = "".join(line + "\n" for line in lines[:cut])
     return problem.with_changes(
         prompt=problem.prompt + head_text,
         canonical_solution=body[len(head_text) :],
