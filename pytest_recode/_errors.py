@@ -12,6 +12,7 @@ __all__ = [
     "InvalidArgument",
     "ModelError",
     "RecodeError",
+    "RobustnessFailure",
     "ResourceMissing",
     "SandboxError",
     "TransformError",
@@ -44,3 +45,7 @@ class ModelError(RecodeError, RuntimeError):
 
 class SandboxError(RecodeError, RuntimeError):
     """The sandbox itself failed (not the program it ran): it could not start, or its worker broke."""
+
+
+class RobustnessFailure(RecodeError, AssertionError):
+    """A model is not robust to a perturbation: raised by ``recode_case.check()`` and its assertions."""

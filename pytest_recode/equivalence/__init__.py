@@ -1,0 +1,46 @@
+"""Deciding whether two executed completions behave the same.
+
+This first version compares how each completion fared against the problem's tests: the same status and,
+for failures, the same exception type. Comparing the values each call returns (serialized by the
+sandbox) on inputs from the tests and generated ones is the next step and will live here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..execution import RunResult
+
+__all__ = ["Verdict", "compare_test_runs", "describe_run"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether two runs behave the same; ``reason`` says how they differ when they do not."""
+
+    equivalent: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.equivalent
+
+
+def describe_run(result: RunResult) -> str:
+    """``passed``, or the status with the exception and its message, on one line."""
+    if result.passed:
+        return "passed"
+    detail = result.exception_type or ""
+    if result.message:
+        first_line = result.message.strip().splitlines()[0] if result.message.strip() else ""
+        detail = f"{detail}: {first_line}" if detail else first_line
+    return f"{result.status.value} ({detail})" if detail else result.status.value
+
+
+def compare_test_runs(nominal: RunResult, perturbed: RunResult) -> Verdict:
+    """Same status, and for failures the same exception type, against the same tests."""
+    if nominal.status != perturbed.status:
+        return Verdict(False, f"nominal {describe_run(nominal)}, perturbed {describe_run(perturbed)}")
+    if not nominal.passed and nominal.exception_type != perturbed.exception_type:
+        return Verdict(False, f"both fail, differently: nominal {describe_run(nominal)}, "
+                              f"perturbed {describe_run(perturbed)}")
+    return Verdict(True)

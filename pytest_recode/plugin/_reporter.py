@@ -1,0 +1,49 @@
+"""Collects case outcomes and completion counts (from this process or from xdist workers) and writes the
+robustness summary at the end of the session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ._state import RecodeState
+
+__all__ = ["RecodeReporter"]
+
+
+class RecodeReporter:
+    """Registered once per session by the plugin; holds no state of its own beyond the session's."""
+
+    def __init__(self, config: pytest.Config, state: RecodeState) -> None:
+        self.config = config
+        self.state = state
+        self.is_worker = hasattr(config, "workerinput")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # On a worker the reports reach the controller with their user_properties; count them there only.
+        if self.is_worker or report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name == "recode":
+                self.state.outcomes.extend(value)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            from ._summary import engine_totals
+
+            workeroutput["recode_stats"] = engine_totals(self.state)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        stats = (getattr(node, "workeroutput", None) or {}).get("recode_stats")
+        if stats:
+            self.state.worker_stats.append(dict(stats))
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        if self.is_worker:
+            return
+        from ._summary import write_summary
+
+        write_summary(terminalreporter, self.state)

@@ -1,0 +1,34 @@
+"""The plugin's per-session state, kept on the pytest config (never in module globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from ._options import RecodeSettings
+
+__all__ = ["RecodeState", "settings_of", "state_of"]
+
+
+@dataclass
+class RecodeState:
+    """Settings, plus what this process accumulates: case outcomes and completion counts."""
+
+    settings: RecodeSettings
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    engines: list[Any] = field(default_factory=list)
+    worker_stats: list[dict[str, int]] = field(default_factory=list)
+    problems: dict[tuple[str, str | None], list[Any]] = field(default_factory=dict)
+
+
+STATE_KEY = pytest.StashKey[RecodeState]()
+
+
+def state_of(config: pytest.Config) -> RecodeState:
+    return config.stash[STATE_KEY]
+
+
+def settings_of(config: pytest.Config) -> RecodeSettings:
+    return config.stash[STATE_KEY].settings
