@@ -1,0 +1,216 @@
+"""The plugin end to end, in pytester sandboxes: items per problem, verdicts, failure reports, summary."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def literal(text: str) -> str:
+    """``text`` as an fnmatch pattern that matches itself (brackets are pattern syntax)."""
+    return text.replace("[", "[[]")
+
+
+CAMEL_TEST = """
+from pytest_recode import recode_robust
+
+@recode_robust(dataset="tiny.jsonl", transforms=["FuncRenameCamelCase"], mode="{mode}")
+def test_names(recode_case):
+    recode_case.check()
+"""
+
+
+def test_one_item_per_problem(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makepyfile(CAMEL_TEST.format(mode="equivalent"))
+    result = tiny_project.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines([
+        literal("test_one_item_per_problem.py::test_names[tiny/0]"),
+        literal("test_one_item_per_problem.py::test_names[tiny/1]"),
+        literal("test_one_item_per_problem.py::test_names[tiny/2]"),
+        "3 tests collected*",
+    ])
+
+
+def test_rename_breaks_the_memorised_recursive_solution_only(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makepyfile(CAMEL_TEST.format(mode="equivalent"))
+    result = tiny_project.runpytest("-rs")
+    # tiny/0 recurses by its old name (broken), tiny/1 does not (robust), tiny/2 has a one-word name (skipped).
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines([
+        "*tiny/0 is not robust to FuncRenameCamelCase (function_name, seed 0, 1 edit): "
+        "the model behaves differently on the perturbed prompt.",
+        "*  nominal:   passed",
+        "*  perturbed: failed (NameError: name 'sum_digits' is not defined)",
+        "*--- prompt diff (nominal -> perturbed) ---",
+        "*-def sum_digits(n: int) -> int:",
+        "*+def sumDigits(n: int) -> int:",
+        "*-    >>> sum_digits(123)",
+        "*+    >>> sumDigits(123)",
+        "*--- perturbed completion ---",
+        "*    return n % 10 + sum_digits(n // 10)",
+        literal("*Replay: pytest 'test_rename_breaks_the_memorised_recursive_solution_only.py::test_names[tiny/0]'"
+                " --recode-seed=0"),
+        "*SKIPPED*no transform changes tiny/2 (FuncRenameCamelCase)*",
+    ])
+
+
+def test_summary_counts_cases_and_completions(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makepyfile(CAMEL_TEST.format(mode="robust_pass"))
+    result = tiny_project.runpytest()
+    result.stdout.fnmatch_lines([
+        "*recode: robustness summary*",
+        "transform            category       problems  cases  nominal pass  perturbed pass  differ  broken",
+        "FuncRenameCamelCase  function_name         2      2           2/2             1/2       1       1",
+        "all                                        2      2           2/2             1/2       1       1",
+        "recode: 4 completions generated, 0 from cache",
+    ])
+
+
+def test_robust_pass_ignores_problems_the_model_fails_anyway(tiny_project: pytest.Pytester) -> None:
+    # A model that always answers "return None" fails every problem, nominal and perturbed alike.
+    tiny_project.makeconftest("""
+import pytest
+
+@pytest.fixture(scope="session")
+def recode_model():
+    return lambda prompts: ["    return None\\n" for _ in prompts]
+""")
+    tiny_project.makepyfile(CAMEL_TEST.format(mode="robust_pass"))
+    result = tiny_project.runpytest()
+    result.assert_outcomes(passed=2, skipped=1)
+
+
+def test_equivalent_mode_accepts_the_same_failure(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makeconftest("""
+import pytest
+
+@pytest.fixture(scope="session")
+def recode_model():
+    return lambda prompts: ["    raise ValueError('no')\\n" for _ in prompts]
+""")
+    tiny_project.makepyfile(CAMEL_TEST.format(mode="equivalent"))
+    tiny_project.runpytest().assert_outcomes(passed=2, skipped=1)
+
+
+def test_equivalent_mode_tells_different_failures_apart(tiny_project: pytest.Pytester) -> None:
+    # Fails one way on the nominal prompt and another way once the name is camelCase.
+    tiny_project.makeconftest("""
+import pytest
+
+def answer(prompt):
+    return "    raise KeyError(1)\\n" if "def sum_digits" in prompt else "    raise ValueError(2)\\n"
+
+@pytest.fixture(scope="session")
+def recode_model():
+    return lambda prompts: [answer(p) for p in prompts]
+""")
+    tiny_project.makepyfile(CAMEL_TEST.format(mode="equivalent"))
+    result = tiny_project.runpytest()
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*  nominal:   failed (KeyError: 1)", "*  perturbed: failed (ValueError: 2)"])
+
+
+def test_without_a_model_the_error_says_how_to_give_one(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+from pytest_recode import recode_robust
+
+@recode_robust(dataset="builtin", transforms=["FuncRenameCamelCase"], limit=1)
+def test_names(recode_case):
+    recode_case.check()
+""")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(["*pytest-recode has no model to test: pass --recode-model=PATH_OR_SPEC*"])
+    assert result.ret != 0
+
+
+def test_missing_model_directory_is_a_usage_error_before_collection(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest("--recode-model=./no-such-model")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--recode-model=./no-such-model: no such directory: ./no-such-model.*"])
+
+
+def test_directory_without_config_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("empty-model")
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest("--recode-model=empty-model")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*holds no config.json, so it is not a transformers model directory*"])
+
+
+def test_python_model_spec_loads_a_callable(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makepyfile(
+        my_model="def generate(prompts):\n    return ['    return None\\n' for _ in prompts]\n",
+        test_it=CAMEL_TEST.format(mode="robust_pass"),
+    )
+    tiny_project.makeconftest("")
+    result = tiny_project.runpytest("--recode-model=python:my_model:generate", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, skipped=1)
+
+
+def test_unknown_problem_ids_are_a_usage_error(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makepyfile("""
+from pytest_recode import recode_robust
+
+@recode_robust(dataset="tiny.jsonl", problems=["tiny/9"])
+def test_names(recode_case):
+    recode_case.check()
+""")
+    result = tiny_project.runpytest()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([
+        "*ERROR collecting test_unknown_problem_ids_are_a_usage_error.py*",
+        literal("problems=['tiny/9']: tiny/9 is not in dataset 'tiny.jsonl' (its task ids look like 'tiny/0')."),
+    ])
+    assert "Traceback" not in result.stdout.str() and "_hookexec" not in result.stdout.str()
+
+
+def test_limit_keeps_the_first_problems(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makepyfile("""
+from pytest_recode import recode_robust
+
+@recode_robust(dataset="tiny.jsonl", transforms=["FuncRenameCamelCase"], limit=2)
+def test_names(recode_case):
+    recode_case.check()
+""")
+    result = tiny_project.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines([literal("*test_names[tiny/0]"), literal("*test_names[tiny/1]"), "2 tests collected*"])
+
+
+def test_disabling_the_plugin_removes_its_options(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest("-p", "no:recode", "--recode-model=x")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --recode-model=x*"])
+
+
+def test_plain_tests_are_untouched(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert "recode:" not in result.stdout.str()
+
+
+def test_xdist_workers_report_to_one_summary(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makepyfile(CAMEL_TEST.format(mode="robust_pass"))
+    result = tiny_project.runpytest_subprocess("-n", "2")
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines([
+        "all                                        2      2           2/2             1/2       1       1",
+        "recode: 4 completions generated, 0 from cache",
+    ])
+
+
+def test_dataset_errors_are_reported_at_collection(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+from pytest_recode import recode_robust
+
+@recode_robust(dataset="mbpp")
+def test_names(recode_case):
+    recode_case.check()
+""")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines([
+        "*dataset='mbpp': dataset 'mbpp' needs the path of ReCode's MBPP file (mbpp_wtest.jsonl): pass "
+        "mbpp_path=..., set RECODE_MBPP_PATH, or give --recode-mbpp-path to pytest / --mbpp-path to recode.",
+    ])
+    assert "Traceback" not in result.stdout.str()
