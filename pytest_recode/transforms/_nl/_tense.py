@@ -1,0 +1,140 @@
+"""Moving the finite verbs of a docstring to the past or the future tense.
+
+Only finite verbs change: verbs with a subject (``it returns``, ``numbers are``, ``that contain``) and
+auxiliaries. Imperatives (``Return the list``), infinitives (``to count``), participles (``given``,
+``nested``, ``containing``) and modals other than will/can stay, which is what keeps the output
+grammatical (ReCode's version gave "in will give list of numbers" and "Returned the decimal part").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ._inflect import inflect, lemma, match_case
+from ._text import Piece
+
+__all__ = ["TenseEdit", "tense_edits"]
+
+Tense = Literal["past", "future"]
+
+
+@dataclass(frozen=True)
+class TenseEdit:
+    """Replace ``prompt[start:end]`` (the verb, and a following ``not`` where the future needs it)."""
+
+    start: int
+    end: int
+    original: str
+    replacement: str
+
+
+_PAST_FIXED = {
+    "is": "was", "am": "was", "are": "were", "has": "had", "have": "had", "does": "did", "do": "did",
+    "will": "would", "can": "could", "shall": "should", "cannot": "could not",
+    "isn't": "wasn't", "aren't": "weren't", "doesn't": "didn't", "don't": "didn't", "hasn't": "hadn't",
+    "haven't": "hadn't", "won't": "wouldn't", "can't": "couldn't",
+}
+_FUTURE_FIXED = {
+    "is": "will be", "am": "will be", "are": "will be", "was": "will be", "were": "will be",
+    "has": "will have", "have": "will have", "had": "will have",
+    "isn't": "won't be", "aren't": "won't be", "wasn't": "won't be", "weren't": "won't be",
+    "doesn't": "won't", "don't": "won't", "didn't": "won't", "hasn't": "won't have", "haven't": "won't have",
+    "can": "will be able to", "cannot": "will not be able to", "can't": "won't be able to",
+}
+_BE = frozenset({"is", "am", "are", "was", "were"})
+_DO = frozenset({"do", "does", "did"})
+_FINITE = frozenset({"VBZ", "VBP", "VBD"})
+_SUBJECT_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS", "PRP", "WDT", "WP", "EX", "CD"})
+# Contractions on a pronoun: "You're given" -> "You were given" / "You will be given".
+_SUFFIXES = {"'re": ("were", "will be"), "'m": ("was", "will be"), "'ve": ("had", "will have")}
+
+
+def _next_word(pieces: Sequence[Piece], index: int) -> int | None:
+    j = index + 1
+    if j < len(pieces) and pieces[j].kind == "word" and not pieces[j].sentence_start:
+        return j
+    return None
+
+
+def _do_is_auxiliary(pieces: Sequence[Piece], tags: Sequence[str], index: int) -> bool:
+    """``does`` followed, later in its clause, by a bare verb: "does each note last", "does not return"."""
+    for j in range(index + 1, min(index + 6, len(pieces))):
+        if pieces[j].sentence_start or pieces[j].kind == "punct":
+            return False
+        if tags[j] == "VB":
+            return True
+    return False
+
+
+def _past(piece: Piece, tag: str, pieces: Sequence[Piece], index: int) -> str | None:
+    lower = piece.text.lower()
+    if lower in _PAST_FIXED:
+        return _PAST_FIXED[lower]
+    if tag in ("VBZ", "VBP"):
+        base = lemma(lower, tag)
+        return inflect(base, "VBD") if base else None
+    return None
+
+
+def _has_subject(pieces: Sequence[Piece], tags: Sequence[str], index: int) -> bool:
+    """Whether a subject comes right before the verb; not so in "..., are any two numbers closer"."""
+    j = index - 1
+    while j >= 0 and tags[j] in ("RB", "RBR", "RBS") and pieces[j].text.lower() not in ("here", "there"):
+        j -= 1
+    if j < 0 or pieces[index].sentence_start:
+        return False
+    return tags[j] in _SUBJECT_TAGS or pieces[j].text in (")", "'", '"') or pieces[j].text.lower() in ("here", "there")
+
+
+def _future(piece: Piece, tag: str, pieces: Sequence[Piece], tags: Sequence[str], index: int) -> str | None:
+    lower = piece.text.lower()
+    if lower in _BE | {"has", "have", "had"} and not _has_subject(pieces, tags, index):
+        # Subject after the verb: "will be any two numbers closer" is not English; leave it.
+        return None
+    if lower in _DO:
+        return "will" if _do_is_auxiliary(pieces, tags, index) else "will do"
+    if lower in _FUTURE_FIXED:
+        return _FUTURE_FIXED[lower]
+    if tag in ("VBZ", "VBP"):
+        base = lemma(lower, tag)
+        return f"will {base}" if base else None
+    if tag == "VBD":
+        base = lemma(lower, "VBD")
+        # A regular past ("sorted") reads as a participle as often as a verb; only clear pasts change.
+        if base and inflect(base, "VBN") != lower and index > 0 and tags[index - 1] in ("PRP", "NN", "NNS", "NNP"):
+            return f"will {base}"
+    return None
+
+
+def tense_edits(pieces: Sequence[Piece], tags: Sequence[str], tense: Tense) -> list[TenseEdit]:
+    """Every edit that moves the finite verbs of the text to ``tense``, in text order."""
+    edits: list[TenseEdit] = []
+    for i, piece in enumerate(pieces):
+        if not piece.editable:
+            continue
+        lower = piece.text.lower()
+        suffix = next((s for s in _SUFFIXES if lower.endswith(s)), None)
+        if suffix is not None:
+            past, future = _SUFFIXES[suffix]
+            stem = piece.text[: -len(suffix)]
+            edits.append(TenseEdit(piece.start, piece.end, piece.text, f"{stem} {past if tense == 'past' else future}"))
+            continue
+        tag = tags[i]
+        finite = tag in _FINITE or tag == "MD" or lower.endswith("n't") or lower in _BE
+        if not finite or (lower in _DO | {"have"} and tag == "VB"):
+            continue
+        if tense == "past":
+            new = _past(piece, tag, pieces, i)
+        else:
+            new = _future(piece, tag, pieces, tags, i)
+        if new is None or new == lower:
+            continue
+        end = piece.end
+        following = _next_word(pieces, i)
+        if tense == "future" and new.endswith(" be") and following is not None and pieces[following].text == "not":
+            # "is not" -> "will not be", not "will be not".
+            new, end = new[: -len(" be")] + " not be", pieces[following].end
+        edits.append(TenseEdit(piece.start, end, piece.text, match_case(piece.text, new)))
+    return edits
