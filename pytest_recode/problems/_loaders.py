@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 from collections.abc import Iterator
+from difflib import get_close_matches
 from importlib import resources
 from pathlib import Path
 
@@ -23,16 +24,26 @@ DATASETS = ("builtin", "humaneval", "mbpp")
 _FIELDS = ("task_id", "prompt", "entry_point", "canonical_solution", "test")
 
 
-def _open_text(path: Path) -> Iterator[str]:
+def _open_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of each line; the file is decoded line by line so that an error can say
+    which line holds the bad bytes (a text stream's error reports an offset into its read buffer)."""
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
-            yield from handle
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
+        with opener(path, "rb") as handle:  # type: ignore[operator]
+            offset = 0
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    # utf-8-sig on the first line: a byte-order mark is an encoding detail, not JSON.
+                    yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise DatasetError(
+                        f"{path}:{number}: not UTF-8 text ({exc.reason} at byte {offset + exc.start} of the "
+                        "file); save the file as UTF-8."
+                    ) from None
+                offset += len(raw)
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file.") from None
     except (OSError, EOFError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise DatasetError(f"{path}: no such file.") from None
         raise DatasetError(f"{path}: cannot be read: {exc}") from None
 
 
@@ -67,12 +78,12 @@ def read_jsonl(path: str | os.PathLike[str], *, dataset: str | None = None) -> l
     name = dataset if dataset is not None else path.name.split(".")[0]
     problems: list[Problem] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(_open_text(path), start=1):
+    for number, line in _open_lines(path):
         if not line.strip():
             continue
         where = f"{path}:{number}"
         try:
-            row = json.loads(line)
+            row = json.loads(line.rstrip("\r\n"))  # else an error at the end reads "column 1"
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}).") from None
         problem = _problem_from_row(row, where, name)
@@ -136,8 +147,10 @@ def load_problems(
     elif Path(key).exists() or key.endswith((".jsonl", ".jsonl.gz", ".json")):
         problems = read_jsonl(key)
     else:
+        close = get_close_matches(key.lower().replace("-", "").replace("_", ""), DATASETS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise InvalidArgument(
-            f"name_or_path={key!r} is neither a dataset name ({', '.join(DATASETS)}) nor an existing file."
+            f"name_or_path={key!r} is neither a dataset name ({', '.join(DATASETS)}) nor an existing file.{hint}"
         )
     if not partial:
         return problems

@@ -28,10 +28,18 @@ def _unsafe_cut_lines(source: str) -> set[int]:
     for index, line in enumerate(lines[:-1]):
         if line.endswith("\\"):
             unsafe.add(index + 1)
+    # From Python 3.12 an f-string is a run of tokens from FSTRING_START to FSTRING_END, not one STRING.
+    fstring_start = getattr(tokenize, "FSTRING_START", None)
+    fstring_end = getattr(tokenize, "FSTRING_END", None)
+    open_fstrings: list[int] = []
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
             if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
                 unsafe.update(range(tok.start[0], tok.end[0]))  # 1-based start line = 0-based next line
+            elif fstring_start is not None and tok.type == fstring_start:
+                open_fstrings.append(tok.start[0])
+            elif fstring_end is not None and tok.type == fstring_end and open_fstrings:
+                unsafe.update(range(open_fstrings.pop(), tok.end[0]))
     except (tokenize.TokenError, SyntaxError):
         pass
     return unsafe
