@@ -135,18 +135,16 @@ def problem_counts(
 
 def _collect(
     outcomes: Iterable[ProblemOutcome],
-    transforms: Iterable[str] | None,
-    categories: Iterable[str] | None,
+    transforms: frozenset[str] | None,
+    categories: frozenset[str] | None,
     seeds: int | None,
 ) -> list[tuple[ProblemOutcome, list[VariantOutcome]]]:
     """Each problem that has a chosen variant, with its chosen variants."""
     records = check_outcomes(outcomes)
-    chosen_transforms = _selection("transforms", transforms)
-    chosen_categories = _selection("categories", categories)
     seeds = _check_seeds(seeds)
     pairs = []
     for outcome in records:
-        chosen = _chosen(outcome, chosen_transforms, chosen_categories, seeds)
+        chosen = _chosen(outcome, transforms, categories, seeds)
         if chosen:
             pairs.append((outcome, chosen))
     if not pairs:
@@ -158,7 +156,7 @@ def _collect(
     return pairs
 
 
-def _describe(transforms: Iterable[str] | None, categories: Iterable[str] | None) -> str:
+def _describe(transforms: frozenset[str] | None, categories: frozenset[str] | None) -> str:
     parts = []
     if categories is not None:
         parts.append("/".join(sorted(categories)))
@@ -167,7 +165,9 @@ def _describe(transforms: Iterable[str] | None, categories: Iterable[str] | None
     return " ".join(parts) or "all"
 
 
-def _scores(name: str, k: int, counts: Sequence[ProblemCounts], terms: Sequence[tuple[Fraction, ...]]) -> RobustnessScores:
+def _scores(
+    name: str, k: int, counts: Sequence[ProblemCounts], terms: Sequence[tuple[Fraction, ...]]
+) -> RobustnessScores:
     problems = len(counts)
     nominal = sum((t[0] for t in terms), Fraction(0)) / problems
     robust = sum((t[1] for t in terms), Fraction(0)) / problems
@@ -200,7 +200,10 @@ def robustness_scores(
     problem has a chosen variant, or when ``k`` exceeds a counted problem's ``n``.
     """
     k = check_k(k)
-    counts = [_counts(o, chosen) for o, chosen in _collect(outcomes, transforms, categories, seeds)]
+    chosen_transforms = _selection("transforms", transforms)
+    chosen_categories = _selection("categories", categories)
+    pairs = _collect(outcomes, chosen_transforms, chosen_categories, seeds)
+    counts = [_counts(o, chosen) for o, chosen in pairs]
     terms = []
     for c in counts:
         if k > c.n:
@@ -209,7 +212,7 @@ def robustness_scores(
             )
         terms.append((estimate(c.n, c.correct, k), estimate(c.n, c.robust, k),
                       estimate(c.n, c.lost, k) + estimate(c.n, c.gained, k)))
-    return _scores(name if name is not None else _describe(transforms, categories), k, counts, terms)
+    return _scores(name if name is not None else _describe(chosen_transforms, chosen_categories), k, counts, terms)
 
 
 def greedy_scores(
@@ -226,7 +229,9 @@ def greedy_scores(
     passes; RR = share where the worst or the best variant differs from the nominal outcome. Equal to
     :func:`robustness_scores` with ``k=1`` on the same data; every counted problem must have ``n = 1``.
     """
-    pairs = _collect(outcomes, transforms, categories, seeds)
+    chosen_transforms = _selection("transforms", transforms)
+    chosen_categories = _selection("categories", categories)
+    pairs = _collect(outcomes, chosen_transforms, chosen_categories, seeds)
     terms = []
     for outcome, chosen in pairs:
         if outcome.n != 1:
@@ -239,7 +244,7 @@ def greedy_scores(
         best = any(v.results[0] for v in chosen)
         terms.append((Fraction(passed), Fraction(worst), Fraction(worst != passed or best != passed)))
     counts = [_counts(o, chosen) for o, chosen in pairs]
-    return _scores(name if name is not None else _describe(transforms, categories), 1, counts, terms)
+    return _scores(name if name is not None else _describe(chosen_transforms, chosen_categories), 1, counts, terms)
 
 
 def _names(outcomes: Sequence[ProblemOutcome], attribute: str) -> list[str]:

@@ -115,7 +115,8 @@ def test_sampled_counts_by_hand() -> None:
 
 
 def test_k_above_n_names_the_problem() -> None:
-    with pytest.raises(InvalidArgument, match=r"k=5 exceeds the 4 completions of A: generate n >= 5 samples or lower k"):
+    with pytest.raises(InvalidArgument,
+                       match=r"k=5 exceeds the 4 completions of A: generate n >= 5 samples or lower k"):
         per_perturbation(SAMPLED, k=5)
 
 
@@ -202,3 +203,11 @@ def test_nominal_pass_at_k_needs_records_of_that_kind() -> None:
     with pytest.raises(InvalidArgument, match=r"no outcome has partial=True"):
         nominal_pass_at_k(GREEDY, partial=True)
     assert nominal_pass_at_k(SAMPLED, k=2) == 11 / 12
+
+
+def test_selections_may_be_any_iterable_and_name_the_row() -> None:
+    scores = robustness_scores(GREEDY, transforms=iter(["T"]))
+    assert scores.name == "T" and scores == per_perturbation(GREEDY)["T"]
+    assert robustness_scores(GREEDY, categories=("cat",)).name == "cat"
+    with pytest.raises(InvalidArgument, match=r"no problem has a variant of V with a seed below 2; "):
+        robustness_scores(GREEDY, transforms=(t for t in ["V"]), seeds=2)

@@ -63,12 +63,14 @@ def test_builtin_canonical_solutions_all_pass(capsys: pytest.CaptureFixture[str]
     count = len(load_problems("builtin"))
     status, lines, err = run_cli(capsys, "--dataset", "builtin", "--check")
     assert (status, err) == (0, "")
-    assert lines == [f"{count} problems loaded from builtin", f"{count} problems, {count} canonical solutions pass, 0 fail"]
+    assert lines == [f"{count} problems loaded from builtin",
+                     f"{count} problems, {count} canonical solutions pass, 0 fail"]
 
 
 def test_builtin_partial_count(capsys: pytest.CaptureFixture[str]) -> None:
     count = len(load_problems("builtin", partial=True))
-    assert run_cli(capsys, "--dataset", "builtin", "--partial") == (0, [f"{count} partial-code problems loaded from builtin"], "")
+    assert run_cli(capsys, "--dataset", "builtin", "--partial") == (
+        0, [f"{count} partial-code problems loaded from builtin"], "")
 
 
 def test_counting_without_check(capsys: pytest.CaptureFixture[str], mbpp_path: str) -> None:

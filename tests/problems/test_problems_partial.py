@@ -127,5 +127,6 @@ def test_split_at_marker_keeps_what_a_transform_did_on_both_sides() -> None:
 @pytest.mark.parametrize(("source", "count"), [("def f():\n    pass\n", 0),
                                                 (f"{SPLIT_MARKER}\nx = 1\n{SPLIT_MARKER}\n", 2)])
 def test_split_at_marker_refuses_a_lost_or_copied_marker(source: str, count: int) -> None:
-    with pytest.raises(ValueError, match=f"expected the split marker once in the transformed program, found it {count} times"):
+    message = f"expected the split marker once in the transformed program, found it {count} times"
+    with pytest.raises(ValueError, match=message):
         split_at_marker(source)
