@@ -1,30 +1,114 @@
-"""Models: the :class:`CodeModel` protocol, its backends, and the completion engine."""
+"""Models: the :class:`CodeModel` protocol, its backends, and the completion engine.
+
+The surface the plugin and the CLI use::
+
+    from pytest_recode.models import (
+        CompletionCache, CompletionEngine, GenerationConfig, ModelOptions, load_model, truncate_completion,
+    )
+
+    model = load_model(spec, ModelOptions(device="auto", dtype="auto", batch_size=32))  # once per process
+    engine = CompletionEngine(model, cache=CompletionCache(cache_dir))                  # cache=None: no disk
+    completions = engine.complete(prompts, GenerationConfig(max_new_tokens=512))      # [[str] * n per prompt]
+    solution = truncate_completion(problem.prompt, completions[0][0], problem.entry_point)
+    engine.stats.summary_line()   # "recode: N completions generated, M from cache"; stats add up with +
+
+A spec names a model one way everywhere (``--recode-model``, ``recode run --model``):
+
+- a local transformers directory (``save_pretrained`` output: config.json, weights, tokenizer);
+- a hub id ``ORG/NAME`` (or ``ORG/NAME@REVISION``), read from the local Hugging Face cache, never downloaded;
+- ``python:MODULE:ATTR``, a callable ``list[str] -> list[str]`` or a :class:`CodeModel`;
+- ``http://...`` or ``https://...``, an OpenAI-compatible server's base URL (``/v1/completions``), with the
+  served model's name after ``#`` when it serves several.
+
+:func:`check_model_spec` finds what is wrong with a spec without loading anything (before collection);
+:func:`load_model` raises :class:`~pytest_recode.ModelError` for a missing or broken model.
+"""
 
 from __future__ import annotations
 
+from .._errors import ModelError
+from ._cache import CACHE_FILENAME, CompletionCache, cache_key, clear_cache
 from ._callable import CallableModel, as_code_model, load_python_callable
+from ._devices import device_for_worker, pin_from_environ, visible_devices, worker_number
 from ._engine import CompletionEngine, EngineStats
-from ._protocol import DEFAULT_STOP, CodeModel, GenerationConfig, ModelOptions
+from ._hf_model import TransformersModel
+from ._http import OpenAICompletionsModel
+from ._protocol import DECODERS, DEFAULT_STOP, DTYPES, CodeModel, GenerationConfig, ModelOptions
+from ._stops import cut_at_stop
+from ._tiny import TinyModelSpec, build_tiny_model
+from ._truncate import truncate_completion
 
 __all__ = [
+    "CACHE_FILENAME",
+    "DECODERS",
     "DEFAULT_STOP",
+    "DTYPES",
     "CallableModel",
     "CodeModel",
+    "CompletionCache",
     "CompletionEngine",
     "EngineStats",
     "GenerationConfig",
     "ModelOptions",
+    "OpenAICompletionsModel",
+    "TinyModelSpec",
+    "TransformersModel",
     "as_code_model",
+    "build_tiny_model",
+    "cache_key",
+    "check_model_spec",
+    "clear_cache",
+    "cut_at_stop",
+    "device_for_worker",
     "load_model",
+    "load_python_callable",
+    "pin_from_environ",
+    "spec_kind",
+    "truncate_completion",
+    "visible_devices",
+    "worker_number",
 ]
 
 
-def load_model(spec: str, options: ModelOptions | None = None) -> CodeModel:
-    """The model a spec names: ``python:MODULE:ATTR`` (a callable or CodeModel), or a transformers model
-    (a local directory or a hub id from the local cache)."""
-    options = options if options is not None else ModelOptions()
+def spec_kind(spec: str) -> str:
+    """``"python"``, ``"http"`` or ``"transformers"``: which backend a model spec names."""
     if spec.startswith("python:"):
-        return load_python_callable(spec[len("python:") :])
-    from .._errors import ModelError
+        return "python"
+    if spec.startswith(("http://", "https://")):
+        return "http"
+    return "transformers"
 
-    raise ModelError(f"model={spec!r}: only python:MODULE:ATTR models are supported so far.")
+
+def check_model_spec(spec: str) -> None:
+    """Raise :class:`ModelError` when ``spec`` cannot name a model, without importing torch or the model:
+    a malformed ``python:`` spec, a missing or incomplete model directory, a hub id not in the local cache."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ModelError(f"model={spec!r}: give a directory, a hub id, python:MODULE:ATTR or an http(s):// URL.")
+    kind = spec_kind(spec)
+    if kind == "python":
+        module, sep, attr = spec[len("python:") :].partition(":")
+        if not (module and sep and attr):
+            raise ModelError(f"model={spec!r} must have the form python:MODULE:ATTR.")
+    elif kind == "http":
+        from urllib.parse import urlsplit
+
+        if not urlsplit(spec).hostname:
+            raise ModelError(f"model={spec!r}: the URL names no host; e.g. http://localhost:8000/v1.")
+    else:
+        from ._hf_load import resolve_model_dir
+
+        resolve_model_dir(spec)
+
+
+def load_model(spec: str, options: ModelOptions | None = None) -> CodeModel:
+    """The model a spec names, loaded and ready (see the module docstring for the four kinds of spec)."""
+    options = options if options is not None else ModelOptions()
+    check_model_spec(spec)
+    kind = spec_kind(spec)
+    if kind == "python":
+        return load_python_callable(spec[len("python:") :])
+    if kind == "http":
+        return OpenAICompletionsModel(spec, timeout_s=options.timeout_s, batch_size=options.batch_size).connect()
+    from ._hf_load import load_transformers
+
+    return load_transformers(spec, options)
