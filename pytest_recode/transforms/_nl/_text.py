@@ -109,7 +109,10 @@ def _line_pieces(line: str, offset: int, names: frozenset[str]) -> list[Piece]:
             continue
         chunk = match.group()
         if _is_code_chunk(chunk):
-            pieces.append(Piece("code", chunk, offset + start, offset + end, True))
+            # Sentence punctuation after code ("arr[i].") still ends the sentence.
+            body = chunk.rstrip(".,;:!?") or chunk
+            pieces.append(Piece("code", body, offset + start, offset + start + len(body), True))
+            pieces.extend(_punct(chunk, len(body), len(chunk), offset + start))
             continue
         position = 0
         for word in _WORD.finditer(chunk):
