@@ -1,0 +1,464 @@
+"""What the syntax and format transforms share: the whole program around the split marker, parsed once.
+
+A code transform sees a problem (usually its partial-code variant) as one program: the prompt, a marker
+comment line, the rest of the reference solution (:func:`~pytest_recode.problems.join_at_marker`). It finds
+sites on that program and describes each option as text edits at source offsets; applying edits splices
+text and cuts the result at the marker into a new prompt and a new reference solution. Nothing is
+re-printed from a tree, so every byte a transform does not mean to change stays as it was.
+
+Only sites whose edits reach the prompt count: changing the hidden rest alone measures nothing.
+"""
+
+from __future__ import annotations
+
+import abc
+import io
+import keyword
+import random
+import tokenize
+import warnings
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Generic, TypeVar
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, ScopeProvider
+
+from .._errors import TransformError
+from ..problems import SPLIT_MARKER, Problem, join_at_marker, split_at_marker
+from ._base import Edit, Site, Transform, TransformConfig
+from ._rename import ParseFailure, identifiers
+
+__all__ = [
+    "CodeSite",
+    "CodeTransform",
+    "NoSites",
+    "Program",
+    "ProgramCache",
+    "TextEdit",
+    "apply_text_edits",
+    "fresh_name",
+]
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _Bounded(Generic[_K, _V]):
+    """A least-recently-used mapping that forgets its oldest entries beyond ``maxsize``."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[_K, _V] = OrderedDict()
+
+    def get(self, key: _K) -> _V | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: _K, value: _V) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass(frozen=True, order=True)
+class TextEdit:
+    """Replace ``source[start:end]`` by ``text`` (``start == end``: insert)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class CodeSite:
+    """A :class:`Site` and, for each of its options, the text edits that make it."""
+
+    site: Site
+    options: tuple[tuple[TextEdit, ...], ...]
+
+    def __post_init__(self) -> None:
+        assert len(self.options) == len(self.site.options) and self.options, self.site
+
+
+def apply_text_edits(source: str, edits: Iterable[TextEdit]) -> str:
+    """``source`` with non-overlapping edits applied; insertions at one offset keep the given order."""
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))  # stable: equal keys keep site order
+    pieces: list[str] = []
+    last = 0
+    for edit in ordered:
+        if edit.start < last:
+            raise TransformError(f"overlapping edits at offset {edit.start}")
+        pieces.append(source[last : edit.start])
+        pieces.append(edit.text)
+        last = edit.end
+    pieces.append(source[last:])
+    return "".join(pieces)
+
+
+def compiles(source: str) -> str | None:
+    """``None`` when ``source`` compiles, else the compiler's complaint."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes etc. warn; they are the dataset's business
+            compile(source, "<program>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        return f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}" + (f" (line {line})" if line else "")
+    return None
+
+
+def is_free_identifier(name: str, taken: Iterable[str] | frozenset[str]) -> bool:
+    """Whether ``name`` is an identifier that is no keyword, builtin or name in ``taken``."""
+    import builtins
+
+    return (
+        name.isidentifier()
+        and not keyword.iskeyword(name)
+        and not keyword.issoftkeyword(name)
+        and not hasattr(builtins, name)
+        and name not in taken
+    )
+
+
+def fresh_name(base: str, taken: Iterable[str] | frozenset[str]) -> str:
+    """``base`` itself, or ``base`` with the smallest numeric suffix, that clashes with nothing in ``taken``."""
+    taken = taken if isinstance(taken, (set, frozenset)) else set(taken)
+    if is_free_identifier(base, taken):
+        return base
+    counter = 1
+    while not is_free_identifier(f"{base}{counter}", taken):
+        counter += 1
+    return f"{base}{counter}"
+
+
+class Program:
+    """One whole program (prompt, marker line, rest) parsed once; metadata is computed when first asked for.
+
+    ``cut`` is the offset of the marker line: text before it is the prompt. ``test`` is the problem's test
+    code, consulted for names a transform must not take.
+    """
+
+    def __init__(self, source: str, test: str = "") -> None:
+        count = source.count(SPLIT_MARKER)
+        if count != 1:
+            raise ParseFailure(f"holds the split marker {count} times")
+        self.source = source
+        self.test = test
+        marker = source.index(SPLIT_MARKER)
+        self.cut = source.rfind("\n", 0, marker) + 1
+        self.marker_start = marker
+        self.marker_end = marker + len(SPLIT_MARKER)
+        try:
+            self.module = cst.parse_module(source)
+        except cst.ParserSyntaxError as exc:
+            raise ParseFailure(f"does not parse: {exc.message} (line {exc.raw_line})") from None
+        problem = compiles(source)
+        if problem is not None:
+            raise ParseFailure(f"does not compile: {problem}")
+
+    # -- metadata, on demand ---------------------------------------------------------------------------
+    @cached_property
+    def wrapper(self) -> MetadataWrapper:
+        return MetadataWrapper(self.module, unsafe_skip_copy=True)
+
+    @cached_property
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        return self.wrapper.resolve(PositionProvider)
+
+    @cached_property
+    def scopes(self) -> Mapping[cst.CSTNode, object]:
+        return self.wrapper.resolve(ScopeProvider)
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        starts = [0]
+        find = self.source.find
+        index = find("\n")
+        while index != -1:
+            starts.append(index + 1)
+            index = find("\n", index + 1)
+        return starts
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """Every identifier-shaped word in the program and its tests: names a new one must avoid."""
+        return frozenset(identifiers(self.source, self.test))
+
+    @cached_property
+    def tokens(self) -> tuple[tokenize.TokenInfo, ...]:
+        return tuple(tokenize.generate_tokens(io.StringIO(self.source).readline))
+
+    @cached_property
+    def string_lines(self) -> frozenset[int]:
+        """0-based indices of lines that continue a multi-line string (their text belongs to the string)."""
+        inside: set[int] = set()
+        for tok in self.tokens:
+            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                inside.update(range(tok.start[0], tok.end[0]))  # 1-based start = 0-based next line
+        return frozenset(inside)
+
+    # -- positions -----------------------------------------------------------------------------------
+    def offset(self, line: int, column: int) -> int:
+        """The offset of a 1-based line and a 0-based column."""
+        return self.line_starts[line - 1] + column
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """``(start, end)`` offsets of ``node`` (its own parentheses included, surrounding lines not)."""
+        where = self.positions[node]
+        return self.offset(where.start.line, where.start.column), self.offset(where.end.line, where.end.column)
+
+    def outer_span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Like :meth:`span`, with the node's own parentheses (positions leave them out)."""
+        start, end = self.span(node)
+        lpar = getattr(node, "lpar", ())
+        if not lpar:
+            return start, end
+        code = self.module.code_for_node
+        start -= sum(len(code(paren)) for paren in lpar)
+        return start, start + len(code(node))
+
+    @cached_property
+    def bound_names(self) -> frozenset[str]:
+        """Names some scope of the program binds (assignments, parameters, imports, definitions)."""
+        from libcst.metadata import BuiltinAssignment, Scope
+
+        bound: set[str] = set()
+        seen: set[int] = set()
+        for scope in self.scopes.values():
+            if isinstance(scope, Scope) and id(scope) not in seen:
+                seen.add(id(scope))
+                bound.update(a.name for a in scope.assignments if not isinstance(a, BuiltinAssignment))
+        return frozenset(bound)
+
+    def line_start(self, offset: int) -> int:
+        return self.source.rfind("\n", 0, offset) + 1
+
+    def line_end(self, offset: int) -> int:
+        """The offset just past the newline ending the line that holds ``offset`` (or the end of source)."""
+        index = self.source.find("\n", offset)
+        return len(self.source) if index == -1 else index + 1
+
+    def indentation(self, offset: int) -> str:
+        """The leading whitespace of the line that holds ``offset``."""
+        start = self.line_start(offset)
+        line = self.source[start : self.line_end(offset)]
+        return line[: len(line) - len(line.lstrip(" \t\f"))]
+
+    def starts_line(self, offset: int) -> bool:
+        """Whether only whitespace precedes ``offset`` on its line."""
+        return not self.source[self.line_start(offset) : offset].strip(" \t\f")
+
+    def touches_prompt(self, edits: Iterable[TextEdit]) -> bool:
+        """Whether one of the edits changes the prompt (an insertion at the cut lands in the prompt)."""
+        return any(e.start < self.cut or (e.start == e.end == self.cut) for e in edits)
+
+    def touches_marker(self, edits: Iterable[TextEdit]) -> bool:
+        return any(e.start < self.marker_end and e.end > self.marker_start for e in edits)
+
+
+class ProgramCache:
+    """Parsed programs by source text, bounded; transforms given the same cache parse each source once."""
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self._entries: _Bounded[str, Program | str] = _Bounded(maxsize)
+
+    def get(self, source: str, test: str = "") -> Program | str:
+        """The parsed program, or why it cannot be parsed."""
+        key = source + "\0" + test
+        entry = self._entries.get(key)
+        if entry is None:
+            try:
+                entry = Program(source, test)
+            except ParseFailure as exc:
+                entry = str(exc)
+            self._entries.put(key, entry)
+        return entry
+
+
+class NoSites(Exception):
+    """Raised by :meth:`CodeTransform.find_sites` to say why a program has no site at all."""
+
+
+class CodeTransform(Transform):
+    """Base of the syntax and format transforms: sites on the whole program, cut at the marker.
+
+    Subclasses implement :meth:`find_sites`. Sites are cached per instance by source (bounded); several
+    instances may share one :class:`ProgramCache` so that a source is parsed once for all of them.
+    """
+
+    #: Why a problem has no site, said when :meth:`find_sites` finds none.
+    no_site_reason: str = "nothing to change"
+
+    def __init__(self, config: TransformConfig | None = None, *, programs: ProgramCache | None = None) -> None:
+        super().__init__(config)
+        self._programs = programs if programs is not None else ProgramCache()
+        self._found: _Bounded[str, tuple[CodeSite, ...] | str] = _Bounded(512)
+
+    @abc.abstractmethod
+    def find_sites(self, program: Program) -> Iterable[CodeSite]:
+        """Every site in ``program``, in the order shrinking prefers (most natural first)."""
+
+    # -- the Transform interface -----------------------------------------------------------------------
+    def code_sites(self, problem: Problem) -> tuple[CodeSite, ...] | str:
+        """The sites of ``problem`` that reach its prompt, or why there are none."""
+        source = join_at_marker(problem)
+        key = source + "\0" + problem.test
+        found = self._found.get(key)
+        if found is None:
+            found = self._find(problem, source)
+            self._found.put(key, found)
+        return found
+
+    def _find(self, problem: Problem, source: str) -> tuple[CodeSite, ...] | str:
+        program = self._programs.get(source, problem.test)
+        if isinstance(program, str):
+            return f"the program of {problem.task_id} {program}"
+        kept = []
+        try:
+            found = list(self.find_sites(program))
+        except NoSites as exc:
+            return f"{self.name}: {exc} in {problem.task_id}"
+        for code_site in found:
+            if all(program.touches_marker(o) for o in code_site.options):
+                continue
+            if any(program.touches_marker(o) for o in code_site.options):
+                raise TransformError(f"{self.name} made an edit across the split marker in {problem.task_id}")
+            if all(program.touches_prompt(o) for o in code_site.options):
+                kept.append(code_site)
+        if not kept:
+            return f"{self.name}: {self.no_site_reason} in the prompt of {problem.task_id}"
+        return tuple(kept)
+
+    def sites(self, problem: Problem) -> tuple[Site, ...]:
+        found = self.code_sites(problem)
+        return () if isinstance(found, str) else tuple(s.site for s in found)
+
+    def not_applicable_reason(self, problem: Problem) -> str:
+        found = self.code_sites(problem)
+        return found if isinstance(found, str) else super().not_applicable_reason(problem)
+
+    def apply(self, problem: Problem, edits: Sequence[Edit]) -> Problem:
+        found = self.code_sites(problem)
+        if isinstance(found, str):
+            if edits:
+                raise TransformError(f"{self.name} got edits for {problem.task_id}, which has no site: {found}")
+            return problem
+        checked = self.check_edits([s.site for s in found], edits)
+        if not checked:
+            return problem
+        source = join_at_marker(problem)
+        text_edits = [t for e in checked for t in found[e.site].options[e.option]]
+        try:
+            changed = apply_text_edits(source, text_edits)
+        except TransformError as exc:
+            raise TransformError(f"{self.name} on {problem.task_id}: {exc} ({checked})") from None
+        complaint = compiles(changed)
+        if complaint is not None:  # a bug here, never the user's: say exactly what came out
+            raise TransformError(
+                f"{self.name} on {problem.task_id} with {list(checked)} made code that does not compile "
+                f"({complaint}):\n{changed}"
+            )
+        prompt, rest = split_at_marker(changed)
+        return problem.with_changes(prompt=prompt, canonical_solution=rest)
+
+
+def seeded_rng(*parts: object) -> random.Random:
+    """A generator determined by ``parts`` (for options that must look random yet be a pure function)."""
+    import hashlib
+
+    digest = hashlib.sha256("\0".join(map(str, parts)).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A statement that starts its own line (in the module or an indented block), with what encloses it.
+
+    ``function`` is the innermost enclosing function when the statement's scope is that function's (not a
+    class body's, not the module's); ``in_loop`` says whether a loop of that same function encloses it.
+    """
+
+    node: cst.BaseStatement
+    block: cst.IndentedBlock | cst.Module
+    index: int
+    function: cst.FunctionDef | None
+    in_loop: bool
+
+
+def _suites(node: cst.BaseCompoundStatement) -> Iterator[tuple[cst.BaseSuite, bool]]:
+    """The suites of a compound statement, each with whether it is a loop body."""
+    loop = isinstance(node, (cst.For, cst.While))
+    yield node.body, loop
+    if isinstance(node, cst.If):
+        orelse = node.orelse
+        while isinstance(orelse, cst.If):
+            yield orelse.body, False
+            orelse = orelse.orelse
+        if orelse is not None:
+            yield orelse.body, False
+    elif isinstance(node, (cst.Try, cst.TryStar)):
+        for handler in node.handlers:
+            yield handler.body, False
+        if node.orelse is not None:
+            yield node.orelse.body, False
+        if node.finalbody is not None:
+            yield node.finalbody.body, False
+    elif isinstance(node, (cst.For, cst.While)) and node.orelse is not None:
+        yield node.orelse.body, False
+    elif isinstance(node, cst.Match):
+        for case in node.cases:
+            yield case.body, False
+
+
+def walk_statements(module: cst.Module) -> Iterator[Statement]:
+    """Every statement of ``module`` that starts its own line, in source order, with its context."""
+
+    def walk(block: cst.IndentedBlock, function: cst.FunctionDef | None, in_loop: bool) -> Iterator[Statement]:
+        for index, statement in enumerate(block.body):
+            yield Statement(statement, block, index, function, in_loop)
+            yield from children(statement, function, in_loop)
+
+    def children(statement: cst.BaseStatement, function: cst.FunctionDef | None,
+                 in_loop: bool) -> Iterator[Statement]:
+        if isinstance(statement, cst.FunctionDef):
+            inner: tuple[cst.FunctionDef | None, bool] = (statement, False)
+            suites: Iterable[tuple[cst.BaseSuite, bool]] = [(statement.body, False)]
+        elif isinstance(statement, cst.ClassDef):
+            inner = (None, False)
+            suites = [(statement.body, False)]
+        elif isinstance(statement, cst.BaseCompoundStatement):
+            inner = (function, in_loop)
+            suites = _suites(statement)
+        else:
+            return
+        for suite, loop in suites:
+            if isinstance(suite, cst.IndentedBlock):
+                yield from walk(suite, inner[0], inner[1] or (loop and inner[0] is function))
+
+    for index, statement in enumerate(module.body):
+        yield Statement(statement, module, index, None, False)
+        yield from children(statement, None, False)
+
+
+def docstring_of(body: Sequence[cst.BaseStatement]) -> cst.SimpleStatementLine | None:
+    """The statement line holding the docstring of a body, when it is a lone plain string on its line."""
+    if not body:
+        return None
+    first = body[0]
+    if (
+        isinstance(first, cst.SimpleStatementLine)
+        and len(first.body) == 1
+        and isinstance(first.body[0], cst.Expr)
+        and isinstance(first.body[0].value, cst.SimpleString)
+    ):
+        return first
+    return None

@@ -1,0 +1,286 @@
+"""Format transforms (ReCode's ``format`` folder): layout changes that keep the program's meaning.
+
+They work on the whole program around the split marker like the syntax transforms, with the token
+stream for layout (indentation, line ends, gaps between tokens) and the libcst tree for docstrings.
+Only the whitespace, line breaks and docstrings they mean to change move; the rest is kept byte-for-byte.
+"""
+
+from __future__ import annotations
+
+import re
+import tokenize
+from collections.abc import Iterator
+
+import libcst as cst
+
+from ._base import Edit, Site
+from ._code import CodeSite, CodeTransform, NoSites, Program, TextEdit, docstring_of, walk_statements
+
+__all__ = ["doc2comments", "new_line_aftercode", "new_line_afterdoc", "new_lines", "split_lines", "tab_indent"]
+
+_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)
+_FSTRING_END = getattr(tokenize, "FSTRING_END", -1)
+_LAYOUT = (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT, tokenize.ENDMARKER)
+
+
+def _docstrings(program: Program, *, removable: bool = False) -> list[cst.SimpleStatementLine]:
+    """Docstring statements of the module, its classes and functions, in source order.
+
+    With ``removable``, only those whose body goes on after them (removing the docstring of a body that
+    holds nothing else would leave it empty).
+    """
+    found = []
+    module_doc = docstring_of(program.module.body)
+    if module_doc is not None:
+        found.append(module_doc)
+    for statement in walk_statements(program.module):
+        definition = statement.node
+        if not isinstance(definition, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(definition.body, cst.IndentedBlock):
+            doc = docstring_of(definition.body.body)
+            if doc is not None and (not removable or len(definition.body.body) > 1):
+                found.append(doc)
+    return sorted(found, key=lambda d: program.span(d)[0])
+
+
+def _line_number(program: Program, offset: int) -> int:
+    return program.source.count("\n", 0, offset) + 1
+
+
+# -- tab_indent --------------------------------------------------------------------------------------
+class tab_indent(CodeTransform):  # noqa: N801 - ReCode's name
+    """Space indentation becomes tab indentation (one tab per level); tab indentation becomes four spaces.
+
+    Every indented line of the program changes together (a partial change would mix tabs and spaces,
+    which Python refuses), docstring lines included; other multi-line strings keep their text, and
+    continuation lines keep their alignment beyond the block's indentation.
+    """
+
+    name = "tab_indent"
+    category = "format"
+    summary = "space indentation <-> tab indentation"
+    no_site_reason = "no indented line"
+
+    def find_sites(self, program: Program) -> Iterator[CodeSite]:
+        tokens = program.tokens
+        first_indent = next((t.string for t in tokens if t.type == tokenize.INDENT), None)
+        if first_indent is None:
+            raise NoSites("the program has no indented block")
+        to_tabs = "\t" not in first_indent
+        unit = "\t" if to_tabs else "    "
+        doc_starts = {program.span(d)[0] for d in _docstrings(program)}
+        lines = program.source.split("\n")
+        replacement: dict[int, tuple[str, str]] = {}  # 0-based line -> (old prefix, new prefix)
+        depth_of: dict[str, int] = {"": 0}
+        stack = [""]
+        logical_start = True
+        current = ""
+        for tok in tokens:
+            kind = tok.type
+            if kind == tokenize.INDENT:
+                stack.append(tok.string)
+                depth_of.setdefault(tok.string, len(stack) - 1)
+                continue
+            if kind == tokenize.DEDENT:
+                stack.pop()
+                continue
+            if kind == tokenize.NEWLINE:
+                logical_start = True
+                continue
+            if kind == tokenize.NL:
+                continue
+            if kind == tokenize.ENDMARKER:
+                break
+            row = tok.start[0] - 1
+            if kind == tokenize.COMMENT and logical_start:  # a comment line between statements
+                prefix = lines[row][: tok.start[1]]
+                if prefix in depth_of and program.line_starts[row] != program.cut:
+                    replacement[row] = (prefix, unit * depth_of[prefix])
+                continue
+            if logical_start:
+                logical_start = False
+                current = stack[-1]
+                if current:
+                    replacement[row] = (current, unit * (len(stack) - 1))
+                if kind == tokenize.STRING and program.offset(*tok.start) in doc_starts and current:
+                    # Docstring lines follow the code's indentation, as an editor converting the file would.
+                    for inner in range(tok.start[0], tok.end[0]):
+                        if lines[inner].startswith(current):
+                            replacement[inner] = (current, unit * (len(stack) - 1))
+            elif row not in replacement and row not in program.string_lines:
+                # The first token of a continuation line: keep its alignment beyond the block's indentation.
+                text = lines[row]
+                if current and text.startswith(current) and not text[: tok.start[1]].strip():
+                    replacement[row] = (current, unit * (len(stack) - 1))
+        edits = []
+        for row, (old, new) in sorted(replacement.items()):
+            if old != new:
+                start = program.line_starts[row]
+                edits.append(TextEdit(start, start + len(old), new))
+        if not edits:
+            return
+        label = "tabs" if to_tabs else "spaces"
+        yield CodeSite(Site("indentation", first_indent, (label,)), (tuple(edits),))
+
+
+# -- split_lines ------------------------------------------------------------------------------------
+class split_lines(CodeTransform):  # noqa: N801 - ReCode's name
+    """Breaks a line of the prompt in two with a backslash continuation, at a space between two tokens.
+
+    Sites are the prompt's lines, longest first (ReCode splits the longest); options are the gaps, the
+    one nearest the middle first. Splits happen only where a space separates two tokens, never inside a
+    string, an f-string or a comment, so ``"".join`` stays whole.
+    """
+
+    name = "split_lines"
+    category = "format"
+    summary = "break the longest line in two with a backslash continuation"
+    no_site_reason = "no line with a space between two tokens"
+
+    def find_sites(self, program: Program) -> Iterator[CodeSite]:
+        gaps: dict[int, list[tuple[int, int]]] = {}
+        previous: tokenize.TokenInfo | None = None
+        fstring_depth = 0
+        for tok in program.tokens:
+            if tok.type == _FSTRING_START:
+                fstring_depth += 1
+            elif tok.type == _FSTRING_END:
+                fstring_depth -= 1
+            usable = tok.type not in _LAYOUT
+            if (
+                usable
+                and previous is not None
+                and fstring_depth == 0
+                and tok.type != _FSTRING_END
+                and previous.end[0] == tok.start[0]
+                and tok.start[1] > previous.end[1]
+            ):
+                start = program.offset(*previous.end)
+                end = program.offset(*tok.start)
+                if end <= program.cut and program.source[start:end].strip(" ") == "":
+                    gaps.setdefault(tok.start[0] - 1, []).append((start, end))
+            previous = tok if usable and fstring_depth == 0 else None
+        if not gaps:
+            return
+        unit = program.module.default_indent
+        lines = program.source.split("\n")
+        rows = sorted((r for r in gaps if r not in program.string_lines), key=lambda r: (-len(lines[r]), r))
+        for row in rows:
+            text = lines[row]
+            line_start = program.line_starts[row]
+            indent = text[: len(text) - len(text.lstrip(" \t"))]
+            middle = line_start + len(indent) + (len(text) - len(indent)) / 2
+            ordered = sorted(gaps[row], key=lambda g: (abs(g[0] - middle), g[0]))
+            continuation = indent + unit
+            options = []
+            for start, end in ordered:
+                options.append((TextEdit(start, end, " \\\n" + continuation),))
+            shown = tuple(
+                (program.source[line_start:s] + " \\\n" + continuation + program.source[e : line_start + len(text)])
+                for s, e in ordered
+            )
+            yield CodeSite(Site(f"line {row + 1}", text, shown), tuple(options))
+
+    def sample(self, problem, rng, sites):  # type: ignore[no-untyped-def]
+        return (Edit(0, 0),)
+
+
+# -- doc2comments -----------------------------------------------------------------------------------
+_PREFIX = re.compile(r"^[rRuU]*")
+
+
+def _comment_lines(raw: str, indent: str) -> str:
+    body = raw[len(_PREFIX.match(raw).group(0)) :]  # type: ignore[union-attr]
+    quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
+    inner = body[len(quote) : len(body) - len(quote)]
+    lines = inner.split("\n")
+    rest = [line for line in lines[1:] if line.strip()]
+    common = min((len(line) - len(line.lstrip(" \t")) for line in rest), default=0)
+    cleaned = [lines[0].strip()] + [line[common:].rstrip() for line in lines[1:]]
+    while cleaned and not cleaned[0]:
+        cleaned.pop(0)
+    while cleaned and not cleaned[-1]:
+        cleaned.pop()
+    if not cleaned:
+        cleaned = [""]
+    return "".join(f"{indent}# {line}\n" if line else f"{indent}#\n" for line in cleaned)
+
+
+class doc2comments(CodeTransform):  # noqa: N801 - ReCode's name
+    """Turns a docstring into ``#`` comment lines at the same indentation (text, examples and all)."""
+
+    name = "doc2comments"
+    category = "format"
+    summary = "turn the docstring into # comment lines"
+    no_site_reason = "no docstring"
+
+    def find_sites(self, program: Program) -> Iterator[CodeSite]:
+        for doc in _docstrings(program, removable=True):
+            start, end = program.span(doc)
+            if end > program.cut:
+                continue
+            line_start, line_end = program.line_start(start), program.line_end(end)
+            indent = program.source[line_start:start]
+            string = doc.body[0].value  # type: ignore[attr-defined]
+            s_start, s_end = program.span(string)
+            text = _comment_lines(program.source[s_start:s_end], indent)
+            trailing = program.source[end:line_end].strip()
+            if trailing:  # a comment after the closing quotes stays, as its own line
+                text += f"{indent}{trailing}\n"
+            yield CodeSite(
+                Site(f"docstring on line {_line_number(program, start)}", program.source[start:end], (text,)),
+                ((TextEdit(line_start, line_end, text),),),
+            )
+
+
+# -- blank lines ------------------------------------------------------------------------------------
+class new_lines(CodeTransform):  # noqa: N801 - ReCode's name
+    """Inserts blank lines after lines of the prompt; each line end is a site, taken with p = 0.5."""
+
+    name = "new_lines"
+    category = "format"
+    randomized = True
+    rate = 0.5
+    summary = "insert blank lines after code lines, p=0.5"
+    no_site_reason = "no line end"
+
+    def find_sites(self, program: Program) -> Iterator[CodeSite]:
+        for tok in program.tokens:
+            if tok.type != tokenize.NEWLINE:
+                continue
+            offset = program.line_end(program.offset(*tok.start))
+            if offset > program.cut:
+                break
+            yield CodeSite(Site(f"after line {tok.start[0]}", "", ("\n",)), ((TextEdit(offset, offset, "\n"),),))
+
+
+class new_line_aftercode(CodeTransform):  # noqa: N801 - ReCode's name
+    """Appends a newline at the end of the prompt (a blank line before the model's completion)."""
+
+    name = "new_line_aftercode"
+    category = "format"
+    summary = "append a newline at the end of the prompt"
+
+    def find_sites(self, program: Program) -> Iterator[CodeSite]:
+        yield CodeSite(Site("end of prompt", "", ("\n",)), ((TextEdit(program.cut, program.cut, "\n"),),))
+
+
+class new_line_afterdoc(CodeTransform):  # noqa: N801 - ReCode's name
+    """Inserts a blank line right after the docstring."""
+
+    name = "new_line_afterdoc"
+    category = "format"
+    summary = "insert a blank line right after the docstring"
+    no_site_reason = "no docstring"
+
+    def find_sites(self, program: Program) -> Iterator[CodeSite]:
+        for doc in _docstrings(program):
+            start, end = program.span(doc)
+            offset = program.line_end(end)
+            if offset > program.cut:
+                continue
+            yield CodeSite(
+                Site(f"after the docstring on line {_line_number(program, start)}", "", ("\n",)),
+                ((TextEdit(offset, offset, "\n"),),),
+            )
