@@ -31,6 +31,8 @@ class CaseOutcome:
     nominal_passed: bool
     perturbed_passed: bool
     equivalent: bool
+    #: Whether the nominal prompt is the partial-code variant (the baseline of syntax and format cases).
+    partial: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -127,6 +129,7 @@ class RecodeCase:
             nominal_passed=self.nominal.result.passed,
             perturbed_passed=self.perturbed.result.passed,
             equivalent=self.verdict().equivalent,
+            partial=p.nominal.partial,
         )
 
     # -- assertions ---------------------------------------------------------------------------------

@@ -58,9 +58,11 @@ def test_summary_counts_cases_and_completions(tiny_project: pytest.Pytester) -> 
     result = tiny_project.runpytest()
     result.stdout.fnmatch_lines([
         "*recode: robustness summary*",
-        "transform            category       problems  cases  nominal pass  perturbed pass  differ  broken",
-        "FuncRenameCamelCase  function_name         2      2           2/2             1/2       1       1",
-        "all                                        2      2           2/2             1/2       1       1",
+        "transform            category       problems  cases  pass@1  RP@1  RD@1  RR@1  differ  broken",
+        "FuncRenameCamelCase  function_name         2      2    1.00  0.50  0.50  0.50       1       1",
+        "",
+        "category",
+        "function_name                              2      2    1.00  0.50  0.50  0.50       1       1",
         "recode: 4 completions generated, 0 from cache",
     ])
 
@@ -195,7 +197,7 @@ def test_xdist_workers_report_to_one_summary(tiny_project: pytest.Pytester) -> N
     result = tiny_project.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=1, failed=1, skipped=1)
     result.stdout.fnmatch_lines([
-        "all                                        2      2           2/2             1/2       1       1",
+        "function_name                              2      2    1.00  0.50  0.50  0.50       1       1",
         "recode: 4 completions generated, 0 from cache",
     ])
 
