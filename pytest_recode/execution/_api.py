@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import abc
 import enum
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .._errors import InvalidArgument
+
 __all__ = [
     "BACKENDS",
+    "ISOLATION_MODES",
+    "CallJob",
     "CallOutcome",
     "CallsResult",
     "RunResult",
@@ -22,6 +27,8 @@ __all__ = [
 Backend = Literal["local", "docker", "subprocess"]
 #: The sandbox backends, by the name options use.
 BACKENDS: tuple[Backend, ...] = ("local", "docker", "subprocess")
+#: How far the local worker isolates programs: "auto" takes the strongest the system allows.
+ISOLATION_MODES = ("auto", "namespaces", "userns", "plain")
 
 
 class Status(str, enum.Enum):
@@ -39,7 +46,14 @@ class Status(str, enum.Enum):
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    """Settings every backend honours. ``workers=0`` means one worker per CPU core."""
+    """Settings every backend honours. ``workers=0`` means one worker per CPU core.
+
+    ``timeout_s`` is the wall-clock limit of one program (all its tests, or all its calls); ``memory_mb``
+    its address-space limit; ``output_limit_bytes`` how much of stdout and of stderr is kept;
+    ``value_limit_bytes`` the largest encoded return value of one call; ``max_processes`` and
+    ``file_size_mb`` bound what a program may fork and write; ``isolation`` picks the local worker's
+    isolation (see :data:`ISOLATION_MODES`; "auto" is the strongest available).
+    """
 
     backend: Backend = "local"
     timeout_s: float = 3.0
@@ -47,6 +61,33 @@ class SandboxConfig:
     workers: int = 0
     output_limit_bytes: int = 64 * 1024
     docker_image: str = "pytest-recode-sandbox:latest"
+    value_limit_bytes: int = 8 * 1024 * 1024
+    max_processes: int = 64
+    file_size_mb: int = 16
+    isolation: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise InvalidArgument(f"backend={self.backend!r}: expected one of {', '.join(BACKENDS)}.")
+        if self.isolation not in ISOLATION_MODES:
+            raise InvalidArgument(f"isolation={self.isolation!r}: expected one of {', '.join(ISOLATION_MODES)}.")
+        if not self.timeout_s > 0:
+            raise InvalidArgument(f"timeout_s={self.timeout_s!r}: expected a positive number of seconds.")
+        for name, low in (("memory_mb", 64), ("workers", 0), ("output_limit_bytes", 0), ("value_limit_bytes", 1024),
+                          ("max_processes", 1), ("file_size_mb", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise InvalidArgument(f"{name}={value!r}: expected an int of at least {low}.")
+
+    @property
+    def worker_count(self) -> int:
+        """How many workers run programs in parallel (``workers``, or one per usable CPU core)."""
+        if self.workers:
+            return self.workers
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not Linux
+            return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -59,8 +100,17 @@ class TestJob:
 
 
 @dataclass(frozen=True)
+class CallJob:
+    """One program whose ``entry_point`` is called on each argument tuple of ``inputs``."""
+
+    program: str
+    entry_point: str
+    inputs: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
 class RunResult:
-    """What one run came to. ``exception_type`` and ``message`` describe a failure."""
+    """What one run came to. ``exception_type`` and ``message`` describe a failure, ``traceback`` where."""
 
     status: Status
     duration_s: float
@@ -70,6 +120,7 @@ class RunResult:
     stderr: str = ""
     #: Facts about the isolation of this run a user should know (e.g. "no network namespace").
     notes: tuple[str, ...] = ()
+    traceback: str = ""
 
     @property
     def passed(self) -> bool:
@@ -85,6 +136,7 @@ class RunResult:
             "stdout": self.stdout,
             "stderr": self.stderr,
             "notes": list(self.notes),
+            "traceback": self.traceback,
         }
 
 
@@ -99,10 +151,18 @@ class CallOutcome:
 
     value: Any = None
     exception_type: str | None = None
+    #: The exception's message (for reports; compare outcomes by ``value`` and ``exception_type``).
+    message: str = ""
 
     @property
     def raised(self) -> bool:
         return self.exception_type is not None
+
+    def decoded(self) -> Any:
+        """The returned value as Python data (see :mod:`pytest_recode.execution._serialize`)."""
+        from ._serialize import decode
+
+        return decode(self.value)
 
 
 @dataclass(frozen=True)
@@ -119,6 +179,13 @@ class CallsResult:
     exception_type: str | None = None
     message: str = ""
     notes: tuple[str, ...] = field(default=())
+    stdout: str = ""
+    stderr: str = ""
+    traceback: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
 
 
 class Sandbox(abc.ABC):
@@ -138,6 +205,10 @@ class Sandbox(abc.ABC):
         """Run several test jobs (backends with several workers run them in parallel), results in order."""
         return [self.run_tests(j.program, j.test, j.entry_point, timeout=timeout) for j in jobs]
 
+    def call_many(self, jobs: Sequence[CallJob], *, timeout: float | None = None) -> list[CallsResult]:
+        """:meth:`call` for several programs (in parallel where the backend can), results in order."""
+        return [self.call(j.program, j.entry_point, j.inputs, timeout=timeout) for j in jobs]
+
     @abc.abstractmethod
     def call(
         self,
@@ -147,7 +218,11 @@ class Sandbox(abc.ABC):
         *,
         timeout: float | None = None,
     ) -> CallsResult:
-        """Run ``program`` and call ``entry_point(*args)`` for each ``args`` in ``inputs``."""
+        """Run ``program`` and call ``entry_point(*args)`` for each ``args`` in ``inputs``.
+
+        Each call's return value is encoded inside the sandbox (:mod:`._serialize`); ``timeout`` bounds
+        the whole: on a timeout or crash the outcomes of the calls that finished still come back.
+        """
 
     def close(self) -> None:
         """Release workers and containers. Idempotent."""

@@ -1,0 +1,223 @@
+"""Linux isolation for the sandbox worker: namespaces, a read-only filesystem, and dropping privileges.
+
+Standard library only (the worker loads it inside a bare Docker image). The worker calls :func:`isolate`
+once at start; every mode below degrades to the next when the kernel refuses, and says what was lost in
+``Isolation.notes``:
+
+- ``namespaces`` (running as root): new mount, network, IPC, UTS and PID namespaces; the worker is PID 1
+  of its namespace (so killing every process it can see ends all leftovers of a program, and its own
+  ``/proc`` shows nothing of the host); every mount is re-bound read-only; fresh size-limited tmpfs on
+  ``/tmp`` and ``/dev/shm``; each program runs as an unprivileged user id private to this worker
+  (``uid_base + launcher pid``), so ``RLIMIT_NPROC`` bounds fork bombs and it cannot signal or trace root.
+- ``userns`` (not root, user namespaces allowed): the same namespaces inside a user namespace; programs
+  keep the caller's user id (mapped to 0 inside) with every capability dropped.
+- ``plain``: resource limits and a process group only. Inside a container where the worker is PID 1 it
+  still kills every leftover process after each program (the container provides the rest).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import platform
+import signal
+from dataclasses import dataclass, field
+
+__all__ = ["Isolation", "drop_capabilities", "isolate", "prctl"]
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 32, 1024, 2048, 4096, 16384
+MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 1 << 18, 1 << 21, 1 << 24
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 1, 4, 24, 28
+PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+# SECBIT_NOROOT | its lock | SECBIT_NO_SETUID_FIXUP | its lock: uid 0 gains nothing on execve.
+_SECUREBITS = 0x01 | 0x02 | 0x04 | 0x08
+_CAPSET = {"x86_64": 126, "aarch64": 91}
+_MOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
+                "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
+
+#: Where programs' temporary directories go when ``/tmp`` cannot be replaced.
+_FALLBACK_WORK_ROOT = "/dev/shm"
+
+
+@dataclass
+class Isolation:
+    """What :func:`isolate` achieved. ``child_uid`` is None when programs keep the worker's user id."""
+
+    mode: str
+    work_root: str
+    child_uid: int | None = None
+    pid1: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=None)
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> int:
+    if result == -1:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+    return result
+
+
+def prctl(option: int, arg: int = 0) -> None:
+    _check(_libc().prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                         ctypes.c_ulong(0)), f"prctl({option})")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = (lambda s: None if s is None else s.encode())  # noqa: E731
+    _check(_libc().mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+           f"mount {target}")
+
+
+def _unshare(flags: int) -> None:
+    _check(_libc().unshare(ctypes.c_int(flags)), "unshare")
+
+
+def drop_capabilities() -> None:
+    """Empty the bounding, ambient, effective, permitted and inheritable sets, and lock uid 0 out of them."""
+    libc = _libc()
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) == -1:
+            break  # EINVAL past the last capability this kernel knows
+    try:
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    except OSError:
+        pass
+    prctl(PR_SET_SECUREBITS, _SECUREBITS)
+    number = _CAPSET.get(platform.machine())
+    if number is None:
+        raise OSError(0, f"capset: unknown syscall number on {platform.machine()}")
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    _check(libc.syscall(ctypes.c_long(number), header, data), "capset")
+
+
+def _unescape(path: str) -> str:
+    # mountinfo writes space, tab, newline and backslash as octal escapes.
+    for code in ("\\040", "\\011", "\\012", "\\134"):
+        path = path.replace(code, chr(int(code[1:], 8)))
+    return path
+
+
+def _mounts() -> list[tuple[str, int]]:
+    """(mount point, flags to keep) of every mount, parents first."""
+    result = []
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            fields = line.split()
+            options = fields[5].split(",")
+            flags = 0
+            for option in options:
+                flags |= _MOUNT_FLAGS.get(option, 0)
+            if not flags & (MS_NOATIME | MS_RELATIME):
+                flags |= MS_STRICTATIME
+            result.append((_unescape(fields[4]), flags))
+    return result
+
+
+def _read_only_everywhere(notes: list[str]) -> None:
+    for target, flags in _mounts():
+        if target == "/proc" or target.startswith("/proc/"):
+            continue
+        try:
+            # MS_BIND makes this change only our copy of the mount, never the file system itself.
+            _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags)
+        except OSError as exc:
+            if target == "/":
+                notes.append(f"the file system is writable: remounting / read-only failed ({exc.strerror})")
+
+
+def _private_filesystem(notes: list[str], tmpfs_mb: int) -> str:
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    try:
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError as exc:
+        notes.append(f"the host's processes are visible in /proc (mounting a private /proc failed: {exc.strerror})")
+    _read_only_everywhere(notes)
+    import sys
+
+    # A tmpfs over /tmp would hide an interpreter or virtual environment that lives there.
+    tmp_hosts_python = any(p == "/tmp" or p.startswith("/tmp/") for p in [sys.prefix, sys.base_prefix, *sys.path])
+    work_root = "/tmp"
+    for target in ("/tmp", "/dev/shm"):
+        if target == "/tmp" and tmp_hosts_python:
+            notes.append("/tmp stays read-only (the interpreter lives under it); programs write under /dev/shm")
+            work_root = _FALLBACK_WORK_ROOT
+            continue
+        if os.path.isdir(target):
+            _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,mode=1777")
+    return work_root
+
+
+def _become_init() -> None:
+    """Fork; the child (PID 1 of the new PID namespace) returns, the parent waits for it and exits."""
+    pid = os.fork()
+    if pid:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)  # so the host sees EOF as soon as the worker itself ends
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int) -> Isolation:
+    """Isolate the calling worker as far as ``requested`` ("auto", "namespaces", "userns", "plain") allows."""
+    notes: list[str] = []
+    launcher = os.getpid()
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
+    if requested in ("auto", "namespaces") and not in_container and os.geteuid() == 0:
+        try:
+            _unshare(flags)
+        except OSError as exc:
+            if requested == "namespaces":
+                raise
+            notes.append(f"no namespaces as root ({exc.strerror})")
+        else:
+            _become_init()
+            work_root = _private_filesystem(notes, tmpfs_mb)
+            return Isolation("namespaces", work_root, uid_base + launcher, True, notes)
+    if requested in ("auto", "userns", "namespaces") and not in_container:
+        uid, gid = os.geteuid(), os.getegid()
+        try:
+            _unshare(flags | CLONE_NEWUSER)
+        except OSError as exc:
+            if requested == "userns":
+                raise
+            notes.append(f"no user namespace ({exc.strerror})")
+        else:
+            with open("/proc/self/setgroups", "w") as handle:
+                handle.write("deny")
+            with open("/proc/self/uid_map", "w") as handle:
+                handle.write(f"0 {uid} 1")
+            with open("/proc/self/gid_map", "w") as handle:
+                handle.write(f"0 {gid} 1")
+            _become_init()
+            work_root = _private_filesystem(notes, tmpfs_mb)
+            drop_capabilities()
+            notes.append("programs run under your own user id (mapped to root inside a user namespace, "
+                         "with no capabilities)")
+            return Isolation("userns", work_root, None, True, notes)
+    pid1 = os.getpid() == 1
+    if not in_container:
+        notes.extend([
+            "no network namespace: programs can open network connections",
+            "no mount namespace: programs can write wherever this user can",
+            "no PID namespace: a process that leaves the program's process group may outlive it",
+        ])
+    import tempfile
+
+    return Isolation("plain", tempfile.gettempdir(), None, pid1, notes)

@@ -1,0 +1,138 @@
+"""Starting a sandbox worker: its command line, and the transport to a local worker process.
+
+The worker is a handful of standard-library-only modules of this package. They travel as command-line
+arguments of ``python -c LOADER``, so the same worker starts from a local interpreter or inside a container
+whose image has nothing but ``python3`` (no file to copy, nothing to mount), and each module gets a private
+copy of the builtins, so a program that replaces ``builtins.type`` cannot change the worker's own code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import resources
+from typing import Any
+
+from .._errors import SandboxError
+
+__all__ = ["LOADER", "LocalTransport", "WorkerLost", "worker_command"]
+
+#: The worker's modules, in dependency order.
+WORKER_MODULES = ("_serialize", "_isolation", "_harness", "_collect", "_worker")
+
+LOADER = """\
+import builtins, sys, types
+sys.path[:] = [p for p in sys.path if p]
+package = types.ModuleType("recode_sandbox")
+package.__path__ = []
+sys.modules["recode_sandbox"] = package
+arguments = sys.argv[2:]
+for i in range(0, len(arguments), 2):
+    name = "recode_sandbox." + arguments[i]
+    module = types.ModuleType(name)
+    module.__package__, module.__file__ = "recode_sandbox", "<" + name + ">"
+    module.__builtins__ = dict(builtins.__dict__)
+    sys.modules[name] = module
+    exec(compile(arguments[i + 1], module.__file__, "exec"), module.__dict__)
+    setattr(package, arguments[i], module)
+sys.modules["recode_sandbox._worker"].main()
+"""
+
+#: The environment of every worker: nothing of the caller's, a fixed hash seed so that set and dict
+#: orders (hence printed and returned values) are the same in every worker and every run.
+WORKER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+              "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8"}
+
+
+class WorkerLost(Exception):
+    """The worker died, hung, or spoke nonsense; the pool replaces it."""
+
+
+def worker_command(python: str, settings: dict[str, Any]) -> list[str]:
+    """``python -s -c LOADER SETTINGS NAME SOURCE ...`` for the worker."""
+    command = [python, "-s", "-c", LOADER, json.dumps(settings)]
+    package = resources.files(__package__)
+    for name in WORKER_MODULES:
+        command += [name, package.joinpath(f"{name}.py").read_text(encoding="utf-8")]
+    return command
+
+
+def encode_frame(frame: dict[str, Any]) -> bytes:
+    data = json.dumps(frame, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+    return len(data).to_bytes(4, "big") + data
+
+
+class LocalTransport:
+    """A worker process on this machine, spoken to over its stdin and stdout."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self._log = tempfile.TemporaryFile(prefix="recode-worker-")
+        try:
+            self.process = subprocess.Popen(
+                worker_command(sys.executable, settings),
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                env=WORKER_ENV, cwd="/", start_new_session=True,  # no Ctrl-C from the terminal
+            )
+        except OSError as exc:
+            self._log.close()
+            raise SandboxError(f"could not start a sandbox worker with {sys.executable}: {exc}") from exc
+        self._in = self.process.stdin.fileno()  # type: ignore[union-attr]
+        self._out = self.process.stdout.fileno()  # type: ignore[union-attr]
+        self._buffer = bytearray()
+
+    def send(self, frame: dict[str, Any]) -> None:
+        data = memoryview(encode_frame(frame))
+        try:
+            while data:
+                data = data[os.write(self._in, data):]
+        except OSError as exc:
+            raise WorkerLost(f"the worker stopped reading ({exc.strerror})") from exc
+
+    def _fill(self, size: int, deadline: float) -> None:
+        while len(self._buffer) < size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WorkerLost("the worker did not answer in time")
+            ready, _, _ = select.select([self._out], [], [], remaining)
+            if ready:
+                chunk = os.read(self._out, 1 << 20)
+                if not chunk:
+                    raise WorkerLost("the worker ended unexpectedly")
+                self._buffer += chunk
+
+    def receive(self, deadline: float) -> dict[str, Any]:
+        self._fill(4, deadline)
+        size = int.from_bytes(self._buffer[:4], "big")
+        self._fill(4 + size, deadline)
+        body = bytes(self._buffer[4 : 4 + size])
+        del self._buffer[: 4 + size]
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise WorkerLost(f"the worker sent a malformed frame: {exc}") from exc
+
+    def diagnostics(self) -> str:
+        """The end of what the worker wrote on its stderr (a traceback, if it crashed)."""
+        try:
+            self._log.seek(0)
+            return self._log.read()[-4000:].decode("utf-8", errors="replace").strip()
+        except (OSError, ValueError):
+            return ""
+
+    def close(self) -> None:
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+        try:
+            self.process.wait(timeout=2)  # end of file on stdin: the worker exits by itself
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # the launcher; the worker has a parent-death signal
+            self.process.wait()
+        self._log.close()

@@ -1,0 +1,255 @@
+"""A sandbox backed by a pool of workers: the local, subprocess and Docker backends differ only in how a
+worker is started (a :class:`Transport` factory).
+
+Workers start lazily, all at once, on first use. A job goes to an idle worker; ``run_many``/``call_many``
+keep every worker busy. A worker that dies or stops answering is replaced and the job retried once on the
+new one; a job that loses two workers comes back as ``sandbox_error``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from .._errors import InvalidArgument, SandboxError
+from ._api import CallJob, CallOutcome, CallsResult, RunResult, Sandbox, SandboxConfig, Status, TestJob
+from ._launch import WorkerLost
+from ._serialize import EncodeError, encode
+
+__all__ = ["PoolSandbox", "Transport"]
+
+_STARTUP_S = 60.0  # a cold interpreter on a busy machine, or a container start
+_GRACE_S = 10.0  # beyond the job's own timeout, before the host gives up on a worker
+_EMPTY = object()  # an idle-queue entry: a slot without a running worker
+
+
+class Transport(Protocol):
+    def send(self, frame: dict[str, Any]) -> None: ...
+    def receive(self, deadline: float) -> dict[str, Any]: ...
+    def diagnostics(self) -> str: ...
+    def close(self) -> None: ...
+
+
+class _Worker:
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self.jobs = 0
+        ready = transport.receive(time.monotonic() + _STARTUP_S)
+        if not ready.get("ready"):
+            raise WorkerLost(f"the worker did not start: {ready!r:.300}")
+        self.mode = str(ready.get("mode", "?"))
+        self.notes = tuple(ready.get("notes", ()))
+
+    def request(self, job: dict[str, Any]) -> dict[str, Any]:
+        self.jobs += 1
+        self.transport.send(job)
+        response = self.transport.receive(time.monotonic() + job["timeout"] + _GRACE_S)
+        if response.get("id") != job["id"]:
+            raise WorkerLost("the worker answered another job")
+        return response
+
+
+class PoolSandbox(Sandbox):
+    """Runs jobs on ``config.worker_count`` workers made by ``start_worker``.
+
+    ``jobs_per_worker=1`` gives every job a fresh worker (the subprocess backend).
+    """
+
+    def __init__(self, config: SandboxConfig, start_worker: Callable[[], Transport], *,
+                 jobs_per_worker: int | None = None, notes: Sequence[str] = ()) -> None:
+        self.config = config
+        self._start_worker = start_worker
+        self._jobs_per_worker = jobs_per_worker
+        self._extra_notes = tuple(notes)
+        self._idle: queue.SimpleQueue[_Worker | object] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._started = False
+        self._closed = False
+        self._ids = itertools.count(1)
+        self._workers: set[_Worker] = set()
+        self._finalizer = weakref.finalize(self, _close_all, self._workers)
+
+    # -- workers ---------------------------------------------------------------------------------------
+    def _new_worker(self) -> _Worker:
+        transport = self._start_worker()
+        try:
+            worker = _Worker(transport)
+        except WorkerLost as exc:
+            detail = transport.diagnostics()
+            transport.close()
+            raise SandboxError(f"a {self.config.backend} sandbox worker failed to start: {exc}"
+                               + (f"\n{detail}" if detail else "")) from None
+        with self._lock:
+            self._workers.add(worker)
+        return worker
+
+    def _drop(self, worker: _Worker) -> None:
+        with self._lock:
+            self._workers.discard(worker)
+        worker.transport.close()
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        for _ in range(self.config.worker_count):
+            self._idle.put(_EMPTY)  # a slot whose worker starts when a job first needs it
+
+    def _acquire(self) -> _Worker:
+        item = self._idle.get()
+        if self._closed:
+            self._idle.put(item)  # wake the next waiter, which will see the same
+            raise SandboxError("the sandbox is closed; open a new one")
+        if item is _EMPTY:
+            try:
+                return self._new_worker()
+            except BaseException:
+                self._idle.put(_EMPTY)
+                raise
+        return item  # type: ignore[return-value]
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the running workers say about their isolation."""
+        with self._lock:
+            workers = list(self._workers)
+        return self._extra_notes + (workers[0].notes if workers else ())
+
+    # -- one job ---------------------------------------------------------------------------------------
+    def _job(self, kind: str, timeout: float | None, **fields: Any) -> dict[str, Any]:
+        limit = self.config.timeout_s if timeout is None else timeout
+        if not limit > 0:
+            raise InvalidArgument(f"timeout={timeout!r}: expected a positive number of seconds.")
+        config = self.config
+        return {"op": "job", "kind": kind, "timeout": float(limit), "memory_mb": config.memory_mb,
+                "output_limit": config.output_limit_bytes, "value_limit": config.value_limit_bytes,
+                "max_processes": config.max_processes, "file_size_mb": config.file_size_mb, **fields}
+
+    def _execute(self, job: dict[str, Any]) -> dict[str, Any]:
+        self._ensure_started()
+        failures = []
+        for _ in range(2):
+            worker = self._acquire()
+            job["id"] = next(self._ids)
+            try:
+                response = worker.request(job)
+            except WorkerLost as exc:
+                detail = worker.transport.diagnostics()
+                failures.append(f"{exc}" + (f" ({detail.splitlines()[-1]})" if detail else ""))
+                self._drop(worker)
+                self._idle.put(_EMPTY)
+                continue
+            except BaseException:
+                self._drop(worker)  # e.g. KeyboardInterrupt mid-job: the worker's state is unknown
+                self._idle.put(_EMPTY)
+                raise
+            notes = list(self._extra_notes) + list(worker.notes) + list(response.get("notes", ()))
+            if self._jobs_per_worker is not None and worker.jobs >= self._jobs_per_worker:
+                self._drop(worker)
+                self._idle.put(_EMPTY)
+            else:
+                self._idle.put(worker)
+            response["notes"] = notes
+            return response
+        return {"status": "sandbox_error", "duration_s": 0.0, "exception_type": "WorkerLost",
+                "message": "the sandbox lost its worker twice on this job: " + "; ".join(failures)}
+
+    def _map(self, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not jobs:
+            return []
+        self._ensure_started()
+        results: list[dict[str, Any] | None] = [None] * len(jobs)
+        order = iter(range(len(jobs)))
+        lock = threading.Lock()
+
+        def drain() -> None:
+            while True:
+                with lock:
+                    index = next(order, None)
+                if index is None:
+                    return
+                results[index] = self._execute(jobs[index])
+
+        threads = [threading.Thread(target=drain, daemon=True)
+                   for _ in range(min(self.config.worker_count, len(jobs)) - 1)]
+        for thread in threads:
+            thread.start()
+        drain()
+        for thread in threads:
+            thread.join()
+        return results  # type: ignore[return-value]
+
+    # -- the Sandbox interface -------------------------------------------------------------------------
+    def run(self, program: str, *, timeout: float | None = None) -> RunResult:
+        return _run_result(self._execute(self._job("run", timeout, program=_text("program", program))))
+
+    def run_tests(self, program: str, test: str, entry_point: str, *, timeout: float | None = None) -> RunResult:
+        job = self._tests_job(TestJob(program, test, entry_point), timeout)
+        return _run_result(self._execute(job))
+
+    def run_many(self, jobs: Sequence[TestJob], *, timeout: float | None = None) -> list[RunResult]:
+        return [_run_result(r) for r in self._map([self._tests_job(j, timeout) for j in jobs])]
+
+    def call(self, program: str, entry_point: str, inputs: Sequence[Sequence[Any]], *,
+             timeout: float | None = None) -> CallsResult:
+        return self.call_many([CallJob(program, entry_point, tuple(tuple(a) for a in inputs))], timeout=timeout)[0]
+
+    def call_many(self, jobs: Sequence[CallJob], *, timeout: float | None = None) -> list[CallsResult]:
+        return [_calls_result(r) for r in self._map([self._call_job(j, timeout) for j in jobs])]
+
+    def _tests_job(self, job: TestJob, timeout: float | None) -> dict[str, Any]:
+        return self._job("tests", timeout, program=_text("program", job.program), test=_text("test", job.test),
+                         entry_point=_text("entry_point", job.entry_point))
+
+    def _call_job(self, job: CallJob, timeout: float | None) -> dict[str, Any]:
+        try:
+            inputs = [encode(list(args), strict=True) for args in job.inputs]
+        except (EncodeError, TypeError) as exc:
+            raise InvalidArgument(f"inputs={job.inputs!r:.200}: {exc}") from None
+        return self._job("call", timeout, program=_text("program", job.program),
+                         entry_point=_text("entry_point", job.entry_point), inputs=inputs)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._idle.put(_EMPTY)  # wakes anyone waiting for a worker
+        self._finalizer()
+
+
+def _close_all(workers: set[_Worker]) -> None:
+    for worker in list(workers):
+        worker.transport.close()
+    workers.clear()
+
+
+def _text(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{name}={value!r:.80}: expected the source text as a str, got {type(value).__name__}.")
+    return value
+
+
+def _common(response: dict[str, Any]) -> dict[str, Any]:
+    try:
+        status = Status(response.get("status"))
+    except ValueError:
+        status = Status.SANDBOX_ERROR
+    return {"status": status, "duration_s": float(response.get("duration_s") or 0.0),
+            "exception_type": response.get("exception_type"), "message": response.get("message") or "",
+            "stdout": response.get("stdout") or "", "stderr": response.get("stderr") or "",
+            "notes": tuple(response.get("notes") or ()), "traceback": response.get("traceback") or ""}
+
+
+def _run_result(response: dict[str, Any]) -> RunResult:
+    return RunResult(**_common(response))
+
+
+def _calls_result(response: dict[str, Any]) -> CallsResult:
+    outcomes = tuple(CallOutcome(o.get("value"), o.get("exception_type"), o.get("message") or "")
+                     for o in response.get("outcomes") or ())
+    return CallsResult(outcomes=outcomes, **_common(response))

@@ -1,0 +1,264 @@
+"""The sandbox worker: a long-lived process that forks one child per program.
+
+Standard library only: the host starts it as ``python -c LOADER CONFIG NAME SOURCE ...`` (see
+``_launch.py``), locally or as the main process of a Docker container. It talks to the host over its
+stdin/stdout in length-prefixed JSON frames: first a ``ready`` frame saying how it is isolated, then one
+response per job, in order. A job's child gets an empty work directory, closed stdin, captured and capped
+stdout/stderr, resource limits and (where the isolation allows) its own unprivileged user; the worker kills
+it at the wall-clock limit and, after every job, every process the program left behind.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+from . import _harness, _isolation
+from ._collect import Collector
+
+__all__ = ["main"]
+
+#: Modules HumanEval/MBPP programs and tests import, loaded once here so no child pays for them.
+PRELOAD = ("re", "math", "cmath", "collections", "typing", "heapq", "itertools", "functools", "random",
+           "copy", "operator", "array", "string", "bisect", "hashlib", "datetime", "fractions", "decimal",
+           "statistics", "dataclasses", "enum", "numbers", "textwrap", "unicodedata", "threading")
+_SETUP_FAILED = 121  # exit status of a child that failed before running the program (as in _collect)
+
+
+def _read_exact(fd: int, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, left)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd: int) -> Any:
+    header = _read_exact(fd, 4)
+    if header is None:
+        return None
+    body = _read_exact(fd, int.from_bytes(header, "big"))
+    return None if body is None else json.loads(body)
+
+
+def _write_frame(fd: int, frame: dict[str, Any]) -> None:
+    data = json.dumps(frame, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    data = len(data).to_bytes(4, "big") + data
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _close_from(lowest: int) -> None:
+    """Close every descriptor from ``lowest`` up (listing them: close_range may be refused by seccomp)."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        os.closerange(lowest, 4096)
+        return
+    for fd in fds:
+        if fd >= lowest:
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the descriptor listdir itself used
+
+
+def _wipe(path: str, *, keep_top: bool) -> None:
+    """Delete ``path`` (or only its contents), whatever modes the program left on it."""
+    def retry(function: Any, target: str, _: Any) -> None:
+        try:
+            os.chmod(os.path.dirname(target), 0o700)
+            os.chmod(target, 0o700)
+        except OSError:
+            pass
+        try:
+            function(target)
+        except OSError:
+            pass
+
+    if not keep_top:
+        shutil.rmtree(path, onerror=retry)
+        return
+    for entry in os.scandir(path):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, onerror=retry)
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+class Worker:
+    def __init__(self, config: dict[str, Any], isolation: _isolation.Isolation) -> None:
+        self.config = config
+        self.isolation = isolation
+        self.private_tmp = isolation.mode != "plain" or config.get("in_container", False)
+        self.snapshot: _harness.Snapshot | None = None
+
+    # -- the child -------------------------------------------------------------------------------------
+    def _limits(self, job: dict[str, Any]) -> None:
+        cpu = int(job["timeout"]) + 2
+        settings = [(resource.RLIMIT_AS, job["memory_mb"] << 20, job["memory_mb"] << 20),
+                    (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU first, SIGKILL a second later
+                    (resource.RLIMIT_CORE, 0, 0),
+                    (resource.RLIMIT_FSIZE, job["file_size_mb"] << 20, job["file_size_mb"] << 20),
+                    (resource.RLIMIT_NOFILE, 256, 256)]
+        if self.isolation.child_uid is not None or self.isolation.mode == "userns":
+            # Counted per user: only meaningful where the program's user id is its alone.
+            settings.append((resource.RLIMIT_NPROC, job["max_processes"], job["max_processes"]))
+        for which, soft, hard in settings:
+            current = resource.getrlimit(which)[1]
+            if current != resource.RLIM_INFINITY:
+                soft, hard = min(soft, current), min(hard, current)
+            resource.setrlimit(which, (soft, hard))
+
+    def _child(self, job: dict[str, Any], workdir: str, out: int, err: int, result: int, nonce: str) -> None:
+        try:
+            os.setsid()
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            for source, target in ((devnull, 0), (out, 1), (err, 2), (result, 3)):
+                os.dup2(source, target)
+            _close_from(4)
+            os.chdir(workdir)
+            os.environ.update(HOME=workdir, TMPDIR=workdir)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            for number in (signal.SIGTERM, signal.SIGALRM, signal.SIGCHLD, signal.SIGHUP):
+                signal.signal(number, signal.SIG_DFL)
+            self._limits(job)
+            uid = self.isolation.child_uid
+            if uid is not None:
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+            _isolation.prctl(_isolation.PR_SET_NO_NEW_PRIVS, 1)
+            _isolation.prctl(_isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+        except BaseException:  # noqa: BLE001 - report as a sandbox error, never run the program half-isolated
+            os._exit(_SETUP_FAILED)
+        try:
+            _harness.run_in_child(job, nonce, 3, self.snapshot)
+        finally:
+            os._exit(0)
+
+    # -- the parent ------------------------------------------------------------------------------------
+    def _workdir(self) -> str:
+        if self.private_tmp:
+            path = os.path.join(self.isolation.work_root, "work")
+            os.mkdir(path, 0o700)
+        else:
+            import tempfile
+
+            path = tempfile.mkdtemp(prefix="recode-run-", dir=self.isolation.work_root)
+        uid = self.isolation.child_uid
+        if uid is not None:
+            os.chown(path, uid, uid)
+        return path
+
+    def kill_leftovers(self, pid: int) -> None:
+        """Kill every process the program left; called once its first process has been reaped."""
+        if not self.isolation.pid1:
+            try:
+                os.killpg(pid, signal.SIGKILL)  # the best we can do without a PID namespace
+            except OSError:
+                pass
+            return
+        # PID 1 of its namespace: every other process in it belongs to the program. Kill and reap them all;
+        # a process killed while forking leaves no child, and orphans are re-parented to us.
+        while True:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+
+    def _cleanup(self, pid: int, reaped: bool, workdir: str) -> None:
+        if not reaped:  # only then is ``pid`` still ours: a reaped pid may belong to anyone
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            self.kill_leftovers(pid)
+        if self.private_tmp:
+            for root in {self.isolation.work_root, "/dev/shm"}:
+                if os.path.isdir(root) and os.access(root, os.W_OK):
+                    _wipe(root, keep_top=True)
+        else:
+            _wipe(workdir, keep_top=False)
+
+    def execute(self, job: dict[str, Any]) -> dict[str, Any]:
+        workdir = self._workdir()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        result_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        result_sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        nonce = os.urandom(16).hex()
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            self._child(job, workdir, out_w, err_w, child_sock.fileno(), nonce)
+        for fd in (out_w, err_w):
+            os.close(fd)
+        child_sock.close()
+        collector = Collector(pid, job, out_r, err_r, result_sock, nonce)
+        try:
+            collected = collector.run(started, self)
+        finally:
+            for fd in (out_r, err_r):
+                os.close(fd)
+            result_sock.close()
+            self._cleanup(pid, collector.reaped, workdir)
+        return collected
+
+    def serve(self, proto_in: int, proto_out: int) -> None:
+        _write_frame(proto_out, {"ready": True, "mode": self.isolation.mode, "notes": self.isolation.notes,
+                                 "python": sys.version.split()[0]})
+        while True:
+            job = _read_frame(proto_in)
+            if job is None or job.get("op") == "exit":
+                return
+            try:
+                response = self.execute(job)
+            except Exception as exc:  # noqa: BLE001 - the worker must answer every job
+                response = {"status": "sandbox_error", "duration_s": 0.0, "exception_type": type(exc).__name__,
+                            "message": f"the sandbox worker failed: {exc}"}
+            response["id"] = job.get("id")
+            _write_frame(proto_out, response)
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    isolation = _isolation.isolate(config.get("isolation", "auto"), in_container=config.get("in_container", False),
+                                   uid_base=config.get("uid_base", 200000), tmpfs_mb=config.get("tmpfs_mb", 256))
+    proto_in, proto_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    # Signals a program might send us: PID 1 ignores what it has no handler for, so no handlers here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    _isolation.prctl(_isolation.PR_SET_DUMPABLE, 0)  # no ptrace, no /proc/<pid>/mem for our own children
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    sys.argv = ["program.py"]
+    worker = Worker(config, isolation)
+    worker.snapshot = _harness.Snapshot()
+    # Everything loaded so far is shared with every child copy-on-write; keep the garbage collector from
+    # touching (hence copying) it in each child.
+    gc.collect()
+    gc.freeze()
+    worker.serve(proto_in, proto_out)
