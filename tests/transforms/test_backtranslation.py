@@ -60,7 +60,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 PROMPT = '''def count_words(items: list) -> int:
     """Count the words in the given text and return the total.
     The list items may be empty, then return 0.
-    Here is a note: 'a' counts as a word.
+    Here the value 'a' counts as a word.
     >>> count_words(['a', 'b'])
     2
     """
@@ -103,7 +103,7 @@ def test_only_plain_sentences_change(models: tuple[str, str]) -> None:
     assert prompt[:sentence_start] == problem.prompt[:sentence_start]
     assert prompt.endswith(problem.prompt[sentence_end:])
     assert "The list items may be empty, then return 0." in prompt  # mentions the parameter `items`
-    assert "Here is a note: 'a' counts as a word." in prompt  # quoted value
+    assert "Here the value 'a' counts as a word." in prompt  # quoted value
     assert ">>> count_words(['a', 'b'])\n    2\n" in prompt
     compile(prompt + problem.canonical_solution, "perturbed", "exec")
     assert load_translator.cache_info().currsize >= 2
