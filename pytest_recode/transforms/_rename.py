@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import (
     Assignment,
+    ClassScope,
+    GlobalScope,
     MetadataWrapper,
     PositionProvider,
     Scope,
@@ -99,8 +101,37 @@ def _docstring_nodes(module: cst.Module) -> Iterable[cst.SimpleString | cst.Conc
     return found
 
 
+def _global_statements(module: cst.Module) -> list[cst.Global]:
+    found: list[cst.Global] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Global(self, node: cst.Global) -> None:
+            found.append(node)
+
+    module.visit(Visitor())
+    return found
+
+
 def _word_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+
+
+def _bound_locally(scope: Scope, name: str) -> bool:
+    """Whether ``name`` read in ``scope`` is a local of an enclosing function, whatever libcst says.
+
+    Python makes a name local to a function if the function assigns it anywhere, before or after the
+    read (``total = max(total, x)`` in a loop reads the local). libcst can attribute such a read to the
+    global definition when no local assignment precedes it in the source, so function and comprehension
+    scopes are checked here; class bodies, where order does matter, are left to libcst.
+    """
+    if isinstance(scope, ClassScope):
+        return False
+    current: Scope | None = scope
+    while current is not None and not isinstance(current, GlobalScope):
+        if not isinstance(current, ClassScope) and current.assignments[name]:
+            return True
+        current = current.parent
+    return False
 
 
 def entry_point_spans(source: str, name: str, *, docstrings: bool = True) -> list[Span]:
@@ -128,8 +159,12 @@ def entry_point_spans(source: str, name: str, *, docstrings: bool = True) -> lis
         elif isinstance(node, cst.Name):
             spans.add(_node_span(positions, node, lines))
         for access in assignment.references:
-            if isinstance(access.node, cst.Name):
+            if isinstance(access.node, cst.Name) and not _bound_locally(access.scope, name):
                 spans.add(_node_span(positions, access.node, lines))
+    for statement in _global_statements(module):  # `global name` inside a function names the definition
+        for item in statement.names:
+            if item.name.value == name:
+                spans.add(_node_span(positions, item.name, lines))
     if docstrings:
         pattern = _word_pattern(name)
         for string in _docstring_nodes(module):
