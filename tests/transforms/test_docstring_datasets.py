@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_recode.execution import TestJob, open_sandbox
+from pytest_recode.execution import SandboxConfig, open_sandbox
+from pytest_recode.execution import TestJob as Job
 from pytest_recode.problems import Problem, load_problems
 from pytest_recode.transforms import get_transform, transform_names
 from pytest_recode.transforms._nl import text_view, wordnet_missing
@@ -44,9 +45,13 @@ def test_humaneval_docstring_transforms_parse_and_stay_in_the_docstring() -> Non
         _check_docstring_only(nominal, perturbed)
 
 
+# MBPP/123's reference solution takes ~2.6 s alone; a loaded machine must not turn it into a timeout.
+GENEROUS = SandboxConfig(timeout_s=30)
+
+
 def _run(pairs: list[tuple[str, Problem, Problem]]) -> list[tuple[str, str, str]]:
-    with open_sandbox() as sandbox:
-        results = sandbox.run_many([TestJob(p.reference_program, p.test, p.entry_point) for _, _, p in pairs])
+    with open_sandbox(GENEROUS) as sandbox:
+        results = sandbox.run_many([Job(p.reference_program, p.test, p.entry_point) for _, _, p in pairs])
     return [(name, nominal.task_id, r.status.value) for (name, nominal, _), r in zip(pairs, results) if not r.passed]
 
 
@@ -64,8 +69,8 @@ def test_humaneval_canonical_solutions_pass_after_every_transform_and_seed() -> 
 @pytest.mark.slow
 def test_mbpp_canonical_solutions_pass_after_every_transform(mbpp_path: str) -> None:
     problems = load_problems("mbpp", mbpp_path=mbpp_path)
-    with open_sandbox() as sandbox:
-        nominal = sandbox.run_many([TestJob(p.reference_program, p.test, p.entry_point) for p in problems])
+    with open_sandbox(GENEROUS) as sandbox:
+        nominal = sandbox.run_many([Job(p.reference_program, p.test, p.entry_point) for p in problems])
     passing = [p for p, r in zip(problems, nominal) if r.passed]
     assert len(passing) >= 950
     pairs = _perturbed(passing, _names(DOCSTRING + FUNCTION_NAME), range(1))
