@@ -94,6 +94,8 @@ class SandboxConfig:
 class TestJob:
     """One program to run against tests: ``check(entry_point)`` runs after ``program`` and ``test``."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     program: str
     test: str
     entry_point: str

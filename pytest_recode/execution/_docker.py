@@ -130,7 +130,7 @@ class DockerTransport:
     def diagnostics(self) -> str:
         return self._stderr[-4000:].decode("utf-8", errors="replace").strip()
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False) -> None:
         for closable in (self._sock, self._attached):
             try:
                 closable.close()

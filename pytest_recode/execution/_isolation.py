@@ -135,12 +135,57 @@ def _read_only_everywhere(notes: list[str]) -> None:
                 notes.append(f"the file system is writable: remounting / read-only failed ({exc.strerror})")
 
 
-def _private_filesystem(notes: list[str], tmpfs_mb: int) -> str:
+def _closed_ancestor(path: str) -> str | None:
+    """The outermost directory on the way to ``path`` that other users may not enter, if any."""
+    current = "/"
+    for part in path.strip("/").split("/")[:-1]:
+        current = os.path.join(current, part)
+        try:
+            if not os.stat(current).st_mode & 0o001:
+                return current
+        except OSError:
+            return None
+    return None
+
+
+def _expose_interpreter() -> None:
+    """Let unprivileged programs read the interpreter's libraries where they sit under a private directory
+    (pyenv under /root): cover that directory with a tmpfs holding read-only binds of just those paths,
+    so programs see the interpreter and nothing else of it."""
+    import sys
+
+    wanted = {os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                                            *sys.path] if p and os.path.exists(p)}
+    outermost = [p for p in wanted if not any(p.startswith(q + "/") for q in wanted)]
+    blocked: dict[str, list[str]] = {}
+    for path in outermost:
+        closed = _closed_ancestor(path)
+        if closed is not None:
+            blocked.setdefault(closed, []).append(path)
+    for closed, paths in sorted(blocked.items()):
+        handles = [(path, os.open(path, os.O_PATH)) for path in paths]  # still reachable once covered
+        try:
+            _mount("tmpfs", closed, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+            for path, handle in handles:
+                if os.path.isdir(f"/proc/self/fd/{handle}"):
+                    os.makedirs(path, exist_ok=True)
+                else:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    open(path, "a").close()
+                _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC)
+        finally:
+            for _, handle in handles:
+                os.close(handle)
+
+
+def _private_filesystem(notes: list[str], tmpfs_mb: int, child_uid: int | None) -> str:
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     try:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError as exc:
         notes.append(f"the host's processes are visible in /proc (mounting a private /proc failed: {exc.strerror})")
+    if child_uid is not None:
+        _expose_interpreter()
     _read_only_everywhere(notes)
     import sys
 
@@ -155,6 +200,11 @@ def _private_filesystem(notes: list[str], tmpfs_mb: int) -> str:
         if os.path.isdir(target):
             _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,mode=1777")
     return work_root
+
+
+def _set_hostname() -> None:
+    name = b"sandbox"  # in the new UTS namespace: programs neither learn nor change the host's name
+    _check(_libc().sethostname(name, ctypes.c_size_t(len(name))), "sethostname")
 
 
 def _become_init() -> None:
@@ -187,8 +237,9 @@ def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int)
                 raise
             notes.append(f"no namespaces as root ({exc.strerror})")
         else:
+            _set_hostname()
             _become_init()
-            work_root = _private_filesystem(notes, tmpfs_mb)
+            work_root = _private_filesystem(notes, tmpfs_mb, uid_base + launcher)
             return Isolation("namespaces", work_root, uid_base + launcher, True, notes)
     if requested in ("auto", "userns", "namespaces") and not in_container:
         uid, gid = os.geteuid(), os.getegid()
@@ -205,14 +256,17 @@ def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int)
                 handle.write(f"0 {uid} 1")
             with open("/proc/self/gid_map", "w") as handle:
                 handle.write(f"0 {gid} 1")
+            _set_hostname()
             _become_init()
-            work_root = _private_filesystem(notes, tmpfs_mb)
+            work_root = _private_filesystem(notes, tmpfs_mb, None)
             drop_capabilities()
             notes.append("programs run under your own user id (mapped to root inside a user namespace, "
                          "with no capabilities)")
             return Isolation("userns", work_root, None, True, notes)
     pid1 = os.getpid() == 1
     if not in_container:
+        if os.geteuid() == 0:
+            notes.append("programs run as root: without namespaces nothing keeps them from changing this machine")
         notes.extend([
             "no network namespace: programs can open network connections",
             "no mount namespace: programs can write wherever this user can",

@@ -23,7 +23,7 @@ from .._errors import SandboxError
 __all__ = ["LOADER", "LocalTransport", "WorkerLost", "worker_command"]
 
 #: The worker's modules, in dependency order.
-WORKER_MODULES = ("_serialize", "_isolation", "_harness", "_collect", "_worker")
+WORKER_MODULES = ("_serialize", "_isolation", "_seccomp", "_harness", "_collect", "_worker")
 
 LOADER = """\
 import builtins, sys, types
@@ -124,15 +124,16 @@ class LocalTransport:
         except (OSError, ValueError):
             return ""
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the worker: end of file on its stdin makes it exit; ``kill=True`` (or 2 s) kills it."""
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()  # type: ignore[union-attr]
             except OSError:
                 pass
         try:
-            self.process.wait(timeout=2)  # end of file on stdin: the worker exits by itself
+            self.process.wait(timeout=0 if kill else 2)
         except subprocess.TimeoutExpired:
-            self.process.kill()  # the launcher; the worker has a parent-death signal
+            self.process.kill()  # the launcher; a namespaced worker dies with it (parent-death signal)
             self.process.wait()
         self._log.close()

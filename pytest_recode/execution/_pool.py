@@ -32,7 +32,7 @@ class Transport(Protocol):
     def send(self, frame: dict[str, Any]) -> None: ...
     def receive(self, deadline: float) -> dict[str, Any]: ...
     def diagnostics(self) -> str: ...
-    def close(self) -> None: ...
+    def close(self, *, kill: bool = False) -> None: ...
 
 
 class _Worker:
@@ -45,10 +45,10 @@ class _Worker:
         self.mode = str(ready.get("mode", "?"))
         self.notes = tuple(ready.get("notes", ()))
 
-    def request(self, job: dict[str, Any]) -> dict[str, Any]:
+    def request(self, job: dict[str, Any], grace_s: float) -> dict[str, Any]:
         self.jobs += 1
         self.transport.send(job)
-        response = self.transport.receive(time.monotonic() + job["timeout"] + _GRACE_S)
+        response = self.transport.receive(time.monotonic() + job["timeout"] + grace_s)
         if response.get("id") != job["id"]:
             raise WorkerLost("the worker answered another job")
         return response
@@ -73,6 +73,8 @@ class PoolSandbox(Sandbox):
         self._ids = itertools.count(1)
         self._workers: set[_Worker] = set()
         self._finalizer = weakref.finalize(self, _close_all, self._workers)
+        #: How long past a job's timeout the host waits for a worker before replacing it.
+        self.grace_s = _GRACE_S
 
     # -- workers ---------------------------------------------------------------------------------------
     def _new_worker(self) -> _Worker:
@@ -88,10 +90,10 @@ class PoolSandbox(Sandbox):
             self._workers.add(worker)
         return worker
 
-    def _drop(self, worker: _Worker) -> None:
+    def _drop(self, worker: _Worker, *, kill: bool = False) -> None:
         with self._lock:
             self._workers.discard(worker)
-        worker.transport.close()
+        worker.transport.close(kill=kill)
 
     def _ensure_started(self) -> None:
         with self._lock:
@@ -138,15 +140,15 @@ class PoolSandbox(Sandbox):
             worker = self._acquire()
             job["id"] = next(self._ids)
             try:
-                response = worker.request(job)
+                response = worker.request(job, self.grace_s)
             except WorkerLost as exc:
                 detail = worker.transport.diagnostics()
                 failures.append(f"{exc}" + (f" ({detail.splitlines()[-1]})" if detail else ""))
-                self._drop(worker)
+                self._drop(worker, kill=True)
                 self._idle.put(_EMPTY)
                 continue
             except BaseException:
-                self._drop(worker)  # e.g. KeyboardInterrupt mid-job: the worker's state is unknown
+                self._drop(worker, kill=True)  # e.g. KeyboardInterrupt mid-job: its state is unknown
                 self._idle.put(_EMPTY)
                 raise
             notes = list(self._extra_notes) + list(worker.notes) + list(response.get("notes", ()))

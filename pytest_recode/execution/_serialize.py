@@ -30,7 +30,8 @@ Everything else is a JSON object whose ``"$"`` names the type and ``"v"`` holds 
   ``{"$": "Fraction", "v": [numerator, denominator]}``.
 - ``{"$": "iterator", "type": "generator" | "map" | ..., "v": [...]}``: a generator or built-in iterator,
   consumed into its items.
-- ``{"$": "object", "type": "module.QualName", "v": encoded-or-null}``: any other object, including a
+- ``{"$": "object", "type": "module.QualName", "v": encoded-or-null}`` (the module is left out for
+  the program's own classes and built-ins): any other object, including a
   subclass of a built-in type. ``v`` is the value seen as its built-in base type (a ``namedtuple`` as its
   tuple, an ``int`` subclass as its int), or null. It decodes to an :class:`Opaque`, never to the object.
 - ``{"$": "unencodable", "type": "list", "reason": "cycle" | "too deep" | "too large"}``.
@@ -88,10 +89,14 @@ class Opaque:
         return hash((Opaque, self.type_name, self.reason))
 
 
+#: Modules whose names a type's name leaves out: the built-ins, and the sandboxed program itself.
+_UNQUALIFIED = (None, "builtins", "__main__", "__program__")
+
+
 def _type_name(cls: type) -> str:
     module = getattr(cls, "__module__", None)
     name = getattr(cls, "__qualname__", None) or getattr(cls, "__name__", "?")
-    return name if module in (None, "builtins") else f"{module}.{name}"
+    return name if module in _UNQUALIFIED else f"{module}.{name}"
 
 
 class _Encoder:

@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Any
 
-from . import _harness, _isolation
+from . import _harness, _isolation, _seccomp
 from ._collect import Collector
 
 __all__ = ["main"]
@@ -106,6 +106,9 @@ class Worker:
         self.isolation = isolation
         self.private_tmp = isolation.mode != "plain" or config.get("in_container", False)
         self.snapshot: _harness.Snapshot | None = None
+        self.seccomp = _seccomp.filter_program()
+        if self.seccomp is None:
+            isolation.notes.append("no seccomp filter (unknown system call numbers on this machine)")
 
     # -- the child -------------------------------------------------------------------------------------
     def _limits(self, job: dict[str, Any]) -> None:
@@ -144,6 +147,8 @@ class Worker:
                 os.setresuid(uid, uid, uid)
             _isolation.prctl(_isolation.PR_SET_NO_NEW_PRIVS, 1)
             _isolation.prctl(_isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+            if self.seccomp is not None:
+                _seccomp.install(self.seccomp)
         except BaseException:  # noqa: BLE001 - report as a sandbox error, never run the program half-isolated
             os._exit(_SETUP_FAILED)
         try:

@@ -1,0 +1,214 @@
+"""The worker pool: replacing dead and hung workers, closing, settings, the other backends and modes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from pytest_recode import InvalidArgument, SandboxError
+from pytest_recode.execution import Sandbox, SandboxConfig, Status, open_sandbox
+from pytest_recode.execution._docker import container_options
+from pytest_recode.execution._local import LocalSandbox
+from pytest_recode.execution._subprocess import SubprocessSandbox
+
+ADD = "def add(a, b):\n    return a + b\n"
+TEST = "def check(candidate):\n    assert candidate(2, 3) == 5\n"
+
+
+def launcher_pids(sandbox: Sandbox) -> set[int]:
+    return {worker.transport.process.pid for worker in sandbox._workers}  # type: ignore[attr-defined]
+
+
+def worker_pid(launcher: int) -> int:
+    """The host pid of the namespaced worker (the launcher's only child)."""
+    with open(f"/proc/{launcher}/task/{launcher}/children", encoding="ascii") as handle:
+        (child,) = handle.read().split()
+    return int(child)
+
+
+def test_open_sandbox_defaults_to_the_local_backend() -> None:
+    with open_sandbox() as box:
+        assert isinstance(box, LocalSandbox)
+        assert box.config == SandboxConfig()
+
+
+def test_a_dead_worker_is_replaced_and_the_job_retried() -> None:
+    with open_sandbox(SandboxConfig(workers=1)) as box:
+        assert box.run("x = 1").passed
+        (before,) = launcher_pids(box)
+        os.kill(before, signal.SIGKILL)
+        result = box.run_tests(ADD, TEST, "add")
+        assert result.passed
+        (after,) = launcher_pids(box)
+        assert after != before
+
+
+def test_a_hung_worker_is_replaced() -> None:
+    with open_sandbox(SandboxConfig(workers=1)) as box:
+        box.grace_s = 0.3  # type: ignore[attr-defined]
+        assert box.run("x = 1").passed
+        (launcher,) = launcher_pids(box)
+        os.kill(worker_pid(launcher), signal.SIGSTOP)
+        started = time.monotonic()
+        assert box.run("x = 1", timeout=0.2).passed
+        assert time.monotonic() - started < 3
+        assert launcher_pids(box) != {launcher}
+
+
+def test_a_job_that_loses_two_workers_is_a_sandbox_error() -> None:
+    with open_sandbox(SandboxConfig(workers=1)) as box:
+        box.grace_s = 0.1  # type: ignore[attr-defined]
+        assert box.run("x = 1").passed
+
+        def stop_every_new_worker() -> None:
+            for launcher in launcher_pids(box):
+                os.kill(worker_pid(launcher), signal.SIGSTOP)
+
+        stop_every_new_worker()
+        original = box._new_worker  # type: ignore[attr-defined]
+
+        def new_then_stop() -> object:
+            worker = original()
+            os.kill(worker_pid(worker.transport.process.pid), signal.SIGSTOP)
+            return worker
+
+        box._new_worker = new_then_stop  # type: ignore[attr-defined]
+        result = box.run("x = 1", timeout=0.1)
+        assert (result.status, result.exception_type) == (Status.SANDBOX_ERROR, "WorkerLost")
+        assert result.message.startswith("the sandbox lost its worker twice on this job: the worker did not answer")
+
+
+def test_a_program_cannot_reach_the_worker() -> None:
+    # Whatever a program does to its parent, the same worker serves the next program.
+    with open_sandbox(SandboxConfig(workers=1)) as box:
+        assert box.run("x = 1").passed
+        before = launcher_pids(box)
+        box.run("import os, signal\nfor s in (9, 15, 2, 19):\n    try:\n        os.kill(os.getppid(), s)\n"
+                "    except OSError:\n        pass\n")
+        assert box.run("x = 1").passed
+        assert launcher_pids(box) == before
+
+
+def test_closing_twice_and_using_a_closed_sandbox() -> None:
+    box = open_sandbox(SandboxConfig(workers=1))
+    assert box.run("x = 1").passed
+    (launcher,) = launcher_pids(box)
+    box.close()
+    box.close()
+    with pytest.raises(SandboxError, match="the sandbox is closed"):
+        box.run("x = 1")
+    assert not os.path.exists(f"/proc/{launcher}") or open(f"/proc/{launcher}/stat").read().split()[2] == "Z"
+
+
+def test_workers_start_when_first_needed() -> None:
+    with open_sandbox(SandboxConfig(workers=2)) as box:
+        assert launcher_pids(box) == set()
+        box.run("x = 1")
+        assert len(launcher_pids(box)) == 1
+        box.run_many([])
+        assert len(launcher_pids(box)) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("backend", "vm", "backend='vm': expected one of local, docker, subprocess."),
+        ("timeout_s", 0, "timeout_s=0: expected a positive number of seconds."),
+        ("memory_mb", 8, "memory_mb=8: expected an int of at least 64."),
+        ("workers", -1, "workers=-1: expected an int of at least 0."),
+        ("isolation", "chroot", "isolation='chroot': expected one of auto, namespaces, userns, plain."),
+    ],
+)
+def test_settings_are_checked(field: str, value: object, message: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        SandboxConfig(**{field: value})  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_a_timeout_argument_is_checked() -> None:
+    with open_sandbox(SandboxConfig(workers=1)) as box, pytest.raises(InvalidArgument, match="timeout=-1"):
+        box.run("x = 1", timeout=-1)
+
+
+def test_source_must_be_text() -> None:
+    with open_sandbox(SandboxConfig(workers=1)) as box, pytest.raises(InvalidArgument, match="expected the source"):
+        box.run(b"x = 1")  # type: ignore[arg-type]
+
+
+def test_worker_count_defaults_to_the_usable_cores() -> None:
+    assert SandboxConfig().worker_count == len(os.sched_getaffinity(0))
+    assert SandboxConfig(workers=3).worker_count == 3
+
+
+def test_the_subprocess_backend_gives_the_same_verdicts() -> None:
+    with open_sandbox(SandboxConfig(backend="subprocess", workers=1, timeout_s=1)) as box:
+        assert isinstance(box, SubprocessSandbox)
+        assert box.run_tests(ADD, TEST, "add").passed
+        assert box.run_tests("import sys\nsys.exit(0)\n" + ADD, TEST, "add").exception_type == "SystemExit"
+        assert [o.value for o in box.call(ADD, "add", [(1, 2)]).outcomes] == [3]
+        # A fresh worker for every program: the program's user id follows the worker's pid.
+        uids = {box.run("import os\nprint(os.getuid())").stdout for _ in range(3)}
+        assert len(uids) == 3
+
+
+@pytest.mark.parametrize("isolation", ["userns", "plain"])
+def test_weaker_isolation_modes_keep_the_verdict_rules(isolation: str) -> None:
+    with open_sandbox(SandboxConfig(workers=1, isolation=isolation, timeout_s=1)) as box:
+        assert box.run_tests(ADD, TEST, "add").passed
+        assert box.run_tests("import os\nos._exit(0)\n", TEST, "add").exception_type == "SystemExit"
+        lying = "class Yes:\n    def __eq__(self, other):\n        return True\ndef add(a, b):\n    return Yes()\n"
+        assert box.run_tests(lying, TEST, "add").exception_type == "UncheckableResult"
+        assert box.run("while True:\n    pass\n").status is Status.TIMEOUT
+        result = box.run("import os\nprint(os.getpid() == 2, sorted(os.listdir('/proc')) == ['1'])")
+        assert result.passed
+
+
+def test_userns_mode_isolates_like_namespaces_and_says_what_differs() -> None:
+    with open_sandbox(SandboxConfig(workers=1, isolation="userns")) as box:
+        result = box.run("import socket\nprint(socket.gethostname())\nopen('/etc/recode-hostile', 'w')\n")
+        assert (result.status, result.exception_type, result.stdout) == (Status.FAILED, "OSError", "sandbox\n")
+        assert result.notes == ("programs run under your own user id (mapped to root inside a user namespace, "
+                                "with no capabilities)",)
+        assert box.run("import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=5)").exception_type == "OSError"
+
+
+def test_plain_mode_says_which_protections_are_off() -> None:
+    with open_sandbox(SandboxConfig(workers=1, isolation="plain")) as box:
+        notes = box.run("x = 1").notes
+    assert "no network namespace: programs can open network connections" in notes
+    assert "no mount namespace: programs can write wherever this user can" in notes
+    assert "no PID namespace: a process that leaves the program's process group may outlive it" in notes
+
+
+def test_namespaces_mode_has_no_notes_here() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("the namespaces mode needs root")
+    with open_sandbox(SandboxConfig(workers=1, isolation="namespaces")) as box:
+        result = box.run("import os\nprint(os.getuid() >= 200000, os.getpid())")
+    assert (result.stdout, result.notes) == ("True 2\n", ())
+
+
+def test_container_options_lock_the_container_down() -> None:
+    options = container_options(SandboxConfig(memory_mb=512, max_processes=32))
+    assert options["network_mode"] == "none"
+    assert (options["mem_limit"], options["memswap_limit"], options["pids_limit"]) == ("768m", "768m", 48)
+    assert options["read_only"] is True and options["user"] == "65534:65534"
+    assert options["cap_drop"] == ["ALL"] and options["security_opt"] == ["no-new-privileges"]
+    assert options["tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=256m,mode=1777"}
+    assert options["environment"]["PYTHONHASHSEED"] == "0"
+
+
+@pytest.mark.docker
+def test_a_dead_container_is_replaced() -> None:
+    from conftest import open_or_skip
+
+    with open_or_skip(SandboxConfig(backend="docker", workers=1)) as box:
+        assert box.run("x = 1").passed
+        (worker,) = box._workers  # type: ignore[attr-defined]
+        worker.transport.container.kill()
+        assert box.run_tests(ADD, TEST, "add").passed
+        (replacement,) = box._workers  # type: ignore[attr-defined]
+        assert replacement is not worker
