@@ -40,6 +40,8 @@ __all__ = [
     "TextEdit",
     "apply_text_edits",
     "fresh_name",
+    "suites",
+    "walk_statements",
 ]
 
 _K = TypeVar("_K")
@@ -216,6 +218,14 @@ class Program:
         where = self.positions[node]
         return self.offset(where.start.line, where.start.column), self.offset(where.end.line, where.end.column)
 
+    def statement_span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Like :meth:`span`, from the first decorator of a decorated definition (positions start at ``def``)."""
+        start, end = self.span(node)
+        decorators = getattr(node, "decorators", ())
+        if decorators:
+            start = self.span(decorators[0])[0]
+        return start, end
+
     def outer_span(self, node: cst.CSTNode) -> tuple[int, int]:
         """Like :meth:`span`, with the node's own parentheses (positions leave them out)."""
         start, end = self.span(node)
@@ -225,6 +235,32 @@ class Program:
         code = self.module.code_for_node
         start -= sum(len(code(paren)) for paren in lpar)
         return start, start + len(code(node))
+
+    @cached_property
+    def _loose_names(self) -> frozenset[str]:
+        # NAME tokens that are neither attributes (after a dot) nor called (before a parenthesis).
+        loose: set[str] = set()
+        tokens = self.tokens
+        for index, tok in enumerate(tokens):
+            if tok.type != tokenize.NAME:
+                continue
+            before = tokens[index - 1].string if index else ""
+            after = tokens[index + 1].string if index + 1 < len(tokens) else ""
+            if before != "." and after != "(":
+                loose.add(tok.string)
+        return frozenset(loose)
+
+    def may_rebind(self, name: str) -> bool:
+        """Whether the program (or its tests) might bind ``name``: a cheap, conservative check.
+
+        True whenever ``name`` occurs in code other than as an attribute or right before a call, so a
+        transform that relies on a builtin (``range``, ``iter``) can stay away without scope analysis.
+        """
+        return name in self._loose_names or name in self._test_names
+
+    @cached_property
+    def _test_names(self) -> frozenset[str]:
+        return frozenset(identifiers(self.test))
 
     @cached_property
     def bound_names(self) -> frozenset[str]:
@@ -297,6 +333,9 @@ class CodeTransform(Transform):
 
     #: Why a problem has no site, said when :meth:`find_sites` finds none.
     no_site_reason: str = "nothing to change"
+    #: Whether :meth:`apply` compiles its output before returning it (a guard against bugs; transforms
+    #: whose edits cannot break syntax, such as renames to fresh identifiers, skip it).
+    verify: bool = True
 
     def __init__(self, config: TransformConfig | None = None, *, programs: ProgramCache | None = None) -> None:
         super().__init__(config)
@@ -361,7 +400,7 @@ class CodeTransform(Transform):
             changed = apply_text_edits(source, text_edits)
         except TransformError as exc:
             raise TransformError(f"{self.name} on {problem.task_id}: {exc} ({checked})") from None
-        complaint = compiles(changed)
+        complaint = compiles(changed) if self.verify else None
         if complaint is not None:  # a bug here, never the user's: say exactly what came out
             raise TransformError(
                 f"{self.name} on {problem.task_id} with {list(checked)} made code that does not compile "
@@ -394,8 +433,12 @@ class Statement:
     in_loop: bool
 
 
-def _suites(node: cst.BaseCompoundStatement) -> Iterator[tuple[cst.BaseSuite, bool]]:
+def suites(node: cst.BaseCompoundStatement) -> Iterator[tuple[cst.BaseSuite, bool]]:
     """The suites of a compound statement, each with whether it is a loop body."""
+    if isinstance(node, cst.Match):
+        for case in node.cases:
+            yield case.body, False
+        return
     loop = isinstance(node, (cst.For, cst.While))
     yield node.body, loop
     if isinstance(node, cst.If):
@@ -414,9 +457,6 @@ def _suites(node: cst.BaseCompoundStatement) -> Iterator[tuple[cst.BaseSuite, bo
             yield node.finalbody.body, False
     elif isinstance(node, (cst.For, cst.While)) and node.orelse is not None:
         yield node.orelse.body, False
-    elif isinstance(node, cst.Match):
-        for case in node.cases:
-            yield case.body, False
 
 
 def walk_statements(module: cst.Module) -> Iterator[Statement]:
@@ -431,16 +471,16 @@ def walk_statements(module: cst.Module) -> Iterator[Statement]:
                  in_loop: bool) -> Iterator[Statement]:
         if isinstance(statement, cst.FunctionDef):
             inner: tuple[cst.FunctionDef | None, bool] = (statement, False)
-            suites: Iterable[tuple[cst.BaseSuite, bool]] = [(statement.body, False)]
+            parts: Iterable[tuple[cst.BaseSuite, bool]] = [(statement.body, False)]
         elif isinstance(statement, cst.ClassDef):
             inner = (None, False)
-            suites = [(statement.body, False)]
+            parts = [(statement.body, False)]
         elif isinstance(statement, cst.BaseCompoundStatement):
             inner = (function, in_loop)
-            suites = _suites(statement)
+            parts = suites(statement)
         else:
             return
-        for suite, loop in suites:
+        for suite, loop in parts:
             if isinstance(suite, cst.IndentedBlock):
                 yield from walk(suite, inner[0], inner[1] or (loop and inner[0] is function))
 

@@ -21,6 +21,7 @@ import libcst as cst
 
 from ._base import Edit, Site
 from ._code import CodeSite, CodeTransform, NoSites, Program, Statement, TextEdit, docstring_of, fresh_name
+from ._code import suites as _suites_of
 from ._code import walk_statements
 
 __all__ = ["DeadCodeInserter", "DeadCodeInserterLast"]
@@ -32,48 +33,36 @@ _MAX_CANDIDATES = 6
 _MAX_LINES = 4
 
 
-class _Control(cst.CSTVisitor):
-    """Whether a statement holds what a dead copy must not (or may only inside a loop)."""
+_DEFINITIONS = (cst.FunctionDef, cst.ClassDef)
+_DECLARATIONS = (cst.Global, cst.Nonlocal)
 
-    def __init__(self) -> None:
-        self.forbidden = False
-        self.free_jump = False
-        self._loops = 0
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.forbidden = True
-        return False
+def _control(statement: cst.BaseStatement, loops: int = 0) -> tuple[bool, bool]:
+    """``(forbidden, free_jump)`` for a statement: whether it holds a definition or a ``global``/``nonlocal``
+    declaration (never copied), and whether a ``break``/``continue`` in it needs an enclosing loop.
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.forbidden = True
-        return False
+    Statements live only in suites, so this walks suites, never expressions.
+    """
+    if isinstance(statement, cst.SimpleStatementLine):
+        return _small(statement.body, loops)
+    if isinstance(statement, _DEFINITIONS) or not isinstance(statement, cst.BaseCompoundStatement):
+        return True, False
+    forbidden = free = False
+    for suite, is_loop_body in _suites_of(statement):
+        depth = loops + 1 if is_loop_body else loops
+        if isinstance(suite, cst.SimpleStatementSuite):
+            results = [_small(suite.body, depth)]
+        else:
+            results = [_control(child, depth) for child in suite.body]
+        for f, j in results:
+            forbidden, free = forbidden or f, free or j
+    return forbidden, free
 
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
-    def visit_Global(self, node: cst.Global) -> None:
-        self.forbidden = True
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.forbidden = True
-
-    def visit_For(self, node: cst.For) -> None:
-        self._loops += 1
-
-    def leave_For(self, node: cst.For) -> None:
-        self._loops -= 1
-
-    def visit_While(self, node: cst.While) -> None:
-        self._loops += 1
-
-    def leave_While(self, node: cst.While) -> None:
-        self._loops -= 1
-
-    def visit_Break(self, node: cst.Break) -> None:
-        self.free_jump = self.free_jump or self._loops == 0
-
-    def visit_Continue(self, node: cst.Continue) -> None:
-        self.free_jump = self.free_jump or self._loops == 0
+def _small(body: Sequence[cst.BaseSmallStatement], loops: int) -> tuple[bool, bool]:
+    forbidden = any(isinstance(s, _DECLARATIONS) for s in body)
+    free = loops == 0 and any(isinstance(s, (cst.Break, cst.Continue)) for s in body)
+    return forbidden, free
 
 
 @dataclass(frozen=True)
@@ -109,17 +98,16 @@ def _copies(program: Program, statements: Sequence[Statement]) -> dict[int, list
     for statement in statements:
         if statement.function is None or _is_docstring(statement):
             continue
-        start, end = program.span(statement.node)
+        start, end = program.statement_span(statement.node)
         if end > program.cut or program.source.count("\n", start, end) >= _MAX_LINES:
             continue
-        control = _Control()
-        statement.node.visit(control)
-        if control.forbidden:
+        forbidden, free_jump = _control(statement.node)
+        if forbidden:
             continue
         own = program.source[program.line_start(start) : start]
         lines = program.source[start:end].split("\n")
         lines = [lines[0]] + [line[len(own) :] if line.startswith(own) else line for line in lines[1:]]
-        copies.setdefault(id(statement.function), []).append(_Copy(start, end, tuple(lines), control.free_jump))
+        copies.setdefault(id(statement.function), []).append(_Copy(start, end, tuple(lines), free_jump))
     return copies
 
 
@@ -140,13 +128,17 @@ class _DeadCode(CodeTransform):
         copies = _copies(program, statements)
         if not copies:
             raise NoSites("no statement of a function in the prompt to copy")
-        wrappers = [w for w in WRAPPERS if not (w == "for" and "range" in program.bound_names)]
+        wrappers = [w for w in WRAPPERS if not (w == "for" and program.may_rebind("range"))]
         taken = set(program.names)
-        for number, place in enumerate(self._places(program, statements)):
+        declared_until = _declarations(program, statements)
+        places = [p for p in self._places(program, statements) if p.offset >= declared_until.get(id(p.function), 0)]
+        for number, place in enumerate(places):
             candidates = copies.get(id(place.function), [])
             candidates = sorted(
                 candidates,
-                key=lambda c: (0, place.offset - c.end) if c.end <= place.offset else (1, c.start - place.offset),
+                # Nearest first; of a statement and the compound one that ends with it, the smaller.
+                key=lambda c: (0, place.offset - c.end, c.end - c.start) if c.end <= place.offset
+                else (1, c.start - place.offset, c.end - c.start),
             )[:_MAX_CANDIDATES]
             counter = fresh_name(f"_i_{number}", taken)
             options: list[str] = []
@@ -165,6 +157,22 @@ class _DeadCode(CodeTransform):
             )
 
 
+def _declarations(program: Program, statements: Sequence[Statement]) -> dict[int, int]:
+    """For each function with ``global``/``nonlocal`` statements, the offset where the last one ends.
+
+    A name used before its declaration is a syntax error, so no copy may land above one.
+    """
+    until: dict[int, int] = {}
+    for statement in statements:
+        node = statement.node
+        if statement.function is not None and isinstance(node, cst.SimpleStatementLine) and any(
+            isinstance(small, _DECLARATIONS) for small in node.body
+        ):
+            end = program.span(node)[1]
+            until[id(statement.function)] = max(until.get(id(statement.function), 0), end)
+    return until
+
+
 def _block(place: _Place, copy: _Copy, wrapper: str, counter: str) -> str:
     inner = place.indent + place.unit
     body = "".join(f"{inner}{line}\n" if line.strip() else f"{line}\n" for line in copy.lines)
@@ -180,7 +188,7 @@ def _block(place: _Place, copy: _Copy, wrapper: str, counter: str) -> str:
 def _last_place(program: Program, statements: Sequence[Statement]) -> _Place | None:
     """Where the partial code ends: after its last statement, or else before the first one of the rest."""
     source, cut = program.source, program.cut
-    spans = [program.span(s.node) for s in statements]
+    spans = [program.statement_span(s.node) for s in statements]
     last: int | None = None
     for index, (start, end) in enumerate(spans):
         if end <= cut and (last is None or end >= spans[last][1]):
@@ -188,8 +196,10 @@ def _last_place(program: Program, statements: Sequence[Statement]) -> _Place | N
     if last is not None:
         statement = statements[last]
         end = spans[last][1]
-        starts_between = any(end < start < cut for start, _ in spans)
-        if statement.function is not None and not starts_between:
+        # Only blank lines and comments may follow it before the cut (not a header such as `else:`).
+        gap = source[end:cut].split("\n")
+        only_comments = all(not line.strip() or line.strip().startswith("#") for line in gap)
+        if statement.function is not None and only_comments:
             start = spans[last][0]
             return _Place(cut, source[program.line_start(start) : start], _unit(program, statement.block),
                           statement.function, statement.in_loop)
@@ -217,7 +227,7 @@ class DeadCodeInserter(_DeadCode):
         for statement in statements:
             if statement.function is None or _is_docstring(statement):
                 continue
-            start, _ = program.span(statement.node)
+            start, _ = program.statement_span(statement.node)
             offset = program.line_start(start)
             if offset >= program.cut:
                 continue

@@ -114,7 +114,7 @@ class ForWhileTransformer(CodeTransform):
 
     def find_sites(self, program: Program) -> Iterator[CodeSite]:
         for builtin in _LOOP_BUILTINS:
-            if builtin in program.bound_names:
+            if program.may_rebind(builtin):
                 raise NoSites(f"the program rebinds {builtin!r}")
         taken = set(program.names)
         source = program.source
@@ -169,11 +169,12 @@ _PURE_METHODS = frozenset(
 
 
 class _Impurity(cst.CSTVisitor):
-    """Finds anything whose evaluation could have a side effect or depend on evaluation order."""
+    """What in an operand could have a side effect: "call" (a call of unknown effect), "bind" (a walrus, an
+    await or a yield, which can change what the other operand sees whatever it is), or nothing."""
 
     def __init__(self, rebound: frozenset[str]) -> None:
         self.rebound = rebound
-        self.impure = False
+        self.effects: set[str] = set()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -181,16 +182,30 @@ class _Impurity(cst.CSTVisitor):
             return
         if isinstance(func, cst.Attribute) and func.attr.value in _PURE_METHODS:
             return
-        self.impure = True
+        self.effects.add("call")
 
     def visit_Await(self, node: cst.Await) -> None:
-        self.impure = True
+        self.effects.add("bind")
 
     def visit_Yield(self, node: cst.Yield) -> None:
-        self.impure = True
+        self.effects.add("bind")
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.impure = True
+        self.effects.add("bind")
+
+
+def _swappable(left: cst.BaseExpression, left_effects: set[str], right: cst.BaseExpression,
+               right_effects: set[str]) -> bool:
+    """Whether evaluating the operands the other way round gives the same values and effects."""
+    if not left_effects and not right_effects:
+        return True
+    if left_effects and right_effects:
+        return False
+    effects, other = (left_effects, right) if left_effects else (right_effects, left)
+    if isinstance(other, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
+        return True  # a literal reads nothing
+    # A call cannot rebind a local name of its caller; a walrus or a yield can.
+    return isinstance(other, cst.Name) and effects == {"call"}
 
 
 def _word_char(char: str) -> bool:
@@ -215,10 +230,6 @@ def _glue(before: str, *pieces_and_after: str) -> str:
     return out
 
 
-def _is_atom(node: cst.BaseExpression) -> bool:
-    return isinstance(node, (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString))
-
-
 class OperandSwap(CodeTransform):
     """Swaps the operands of a comparison and mirrors its operator: ``a < b`` becomes ``b > a``.
 
@@ -233,7 +244,7 @@ class OperandSwap(CodeTransform):
     no_site_reason = "no comparison whose operands can be swapped"
 
     def find_sites(self, program: Program) -> Iterator[CodeSite]:
-        rebound = _PURE_FUNCTIONS & program.bound_names
+        rebound = frozenset(n for n in _PURE_FUNCTIONS if program.may_rebind(n))
         found: list[tuple[int, int, str, str]] = []
 
         program_ref = program
@@ -248,12 +259,12 @@ class OperandSwap(CodeTransform):
                 if op not in _MIRROR:
                     return
                 left, right = node.left, target.comparator
-                purity = []
+                effects = []
                 for operand in (left, right):
                     checker = _Impurity(rebound)
                     operand.visit(checker)
-                    purity.append(not checker.impure)
-                if not all(purity) and not (purity[0] and _is_atom(left)) and not (purity[1] and _is_atom(right)):
+                    effects.append(checker.effects)
+                if not _swappable(left, effects[0], right, effects[1]):
                     return
                 start, left_end = program_ref.outer_span(left)
                 right_start, end = program_ref.outer_span(right)

@@ -199,6 +199,7 @@ class VarRenamer(CodeTransform):
 
     category = "syntax"
     no_site_reason = "no local variable to rename"
+    verify = False  # fresh identifiers in place of identifiers cannot break the syntax
 
     @abc.abstractmethod
     def propose(self, program: Program, variables: Sequence[Variable], taken: set[str]) -> list[tuple[str, ...]]:
