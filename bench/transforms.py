@@ -49,13 +49,44 @@ def _recode_style(names: list[str], problems: list, seeds: int) -> int:
     return prompts
 
 
+def shares(categories: list[str], seeds: int) -> None:
+    """Per transform and seed, the share of HumanEval problems whose prompt it changed.
+
+    Syntax and format transforms see the partial-code variants (the whole problem where the body is one
+    line); the share among the partial ones is shown too.
+    """
+    problems = load_problems("humaneval")
+    for category in categories:
+        names = [n for n in transform_names([category]) if n not in MODEL_BASED]
+        for transform in make_transforms(names):
+            base = base_problems(problems, transform.category)
+            variants = list(perturb_dataset(transform, problems, seeds))
+            cells = []
+            for seed in range(seeds):
+                changed = [v for v in variants if v.seed == seed and v.changed]
+                partial = sum(v.nominal.partial for v in changed)
+                cell = f"s{seed} {len(changed)}/{len(base)}"
+                if category in ("syntax", "format"):
+                    cell += f" ({partial}/{sum(p.partial for p in base)} partial)"
+                cells.append(cell)
+                if not transform.randomized:
+                    cells[-1] += " (deterministic: every seed)"
+                    break
+            print(f"{transform.name:<32} " + "  ".join(cells), flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--category", action="append", choices=CATEGORIES)
     parser.add_argument("--no-baseline", action="store_true", help="skip the ReCode-style baseline")
+    parser.add_argument("--shares", action="store_true",
+                        help="instead of timing, print the share of problems each transform changes per seed")
     args = parser.parse_args()
     categories = args.category or list(CATEGORIES)
+    if args.shares:
+        shares(categories, args.seeds)
+        return 0
     problems = load_problems("humaneval")
     figures: dict[str, str] = {}
     total_prompts = 0

@@ -18,7 +18,7 @@ import random
 import tokenize
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Generic, TypeVar
@@ -32,6 +32,7 @@ from ._base import Edit, Site, Transform, TransformConfig
 from ._rename import ParseFailure, identifiers
 
 __all__ = [
+    "Bounded",
     "CodeSite",
     "CodeTransform",
     "NoSites",
@@ -40,15 +41,14 @@ __all__ = [
     "TextEdit",
     "apply_text_edits",
     "fresh_name",
-    "suites",
-    "walk_statements",
+    "seeded_rng",
 ]
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-class _Bounded(Generic[_K, _V]):
+class Bounded(Generic[_K, _V]):
     """A least-recently-used mapping that forgets its oldest entries beyond ``maxsize``."""
 
     def __init__(self, maxsize: int) -> None:
@@ -262,19 +262,6 @@ class Program:
     def _test_names(self) -> frozenset[str]:
         return frozenset(identifiers(self.test))
 
-    @cached_property
-    def bound_names(self) -> frozenset[str]:
-        """Names some scope of the program binds (assignments, parameters, imports, definitions)."""
-        from libcst.metadata import BuiltinAssignment, Scope
-
-        bound: set[str] = set()
-        seen: set[int] = set()
-        for scope in self.scopes.values():
-            if isinstance(scope, Scope) and id(scope) not in seen:
-                seen.add(id(scope))
-                bound.update(a.name for a in scope.assignments if not isinstance(a, BuiltinAssignment))
-        return frozenset(bound)
-
     def line_start(self, offset: int) -> int:
         return self.source.rfind("\n", 0, offset) + 1
 
@@ -305,7 +292,7 @@ class ProgramCache:
     """Parsed programs by source text, bounded; transforms given the same cache parse each source once."""
 
     def __init__(self, maxsize: int = 512) -> None:
-        self._entries: _Bounded[str, Program | str] = _Bounded(maxsize)
+        self._entries: Bounded[str, Program | str] = Bounded(maxsize)
 
     def get(self, source: str, test: str = "") -> Program | str:
         """The parsed program, or why it cannot be parsed."""
@@ -340,7 +327,7 @@ class CodeTransform(Transform):
     def __init__(self, config: TransformConfig | None = None, *, programs: ProgramCache | None = None) -> None:
         super().__init__(config)
         self._programs = programs if programs is not None else ProgramCache()
-        self._found: _Bounded[str, tuple[CodeSite, ...] | str] = _Bounded(512)
+        self._found: Bounded[str, tuple[CodeSite, ...] | str] = Bounded(512)
 
     @abc.abstractmethod
     def find_sites(self, program: Program) -> Iterable[CodeSite]:
@@ -358,6 +345,9 @@ class CodeTransform(Transform):
         return found
 
     def _find(self, problem: Problem, source: str) -> tuple[CodeSite, ...] | str:
+        if problem.prompt and not problem.prompt.endswith("\n"):
+            # The marker must start its own line; a prompt that stops mid-line would lose that line.
+            return f"the prompt of {problem.task_id} does not end with a line break"
         program = self._programs.get(source, problem.test)
         if isinstance(program, str):
             return f"the program of {problem.task_id} {program}"
@@ -416,89 +406,3 @@ def seeded_rng(*parts: object) -> random.Random:
 
     digest = hashlib.sha256("\0".join(map(str, parts)).encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))
-
-
-@dataclass(frozen=True)
-class Statement:
-    """A statement that starts its own line (in the module or an indented block), with what encloses it.
-
-    ``function`` is the innermost enclosing function when the statement's scope is that function's (not a
-    class body's, not the module's); ``in_loop`` says whether a loop of that same function encloses it.
-    """
-
-    node: cst.BaseStatement
-    block: cst.IndentedBlock | cst.Module
-    index: int
-    function: cst.FunctionDef | None
-    in_loop: bool
-
-
-def suites(node: cst.BaseCompoundStatement) -> Iterator[tuple[cst.BaseSuite, bool]]:
-    """The suites of a compound statement, each with whether it is a loop body."""
-    if isinstance(node, cst.Match):
-        for case in node.cases:
-            yield case.body, False
-        return
-    loop = isinstance(node, (cst.For, cst.While))
-    yield node.body, loop
-    if isinstance(node, cst.If):
-        orelse = node.orelse
-        while isinstance(orelse, cst.If):
-            yield orelse.body, False
-            orelse = orelse.orelse
-        if orelse is not None:
-            yield orelse.body, False
-    elif isinstance(node, (cst.Try, cst.TryStar)):
-        for handler in node.handlers:
-            yield handler.body, False
-        if node.orelse is not None:
-            yield node.orelse.body, False
-        if node.finalbody is not None:
-            yield node.finalbody.body, False
-    elif isinstance(node, (cst.For, cst.While)) and node.orelse is not None:
-        yield node.orelse.body, False
-
-
-def walk_statements(module: cst.Module) -> Iterator[Statement]:
-    """Every statement of ``module`` that starts its own line, in source order, with its context."""
-
-    def walk(block: cst.IndentedBlock, function: cst.FunctionDef | None, in_loop: bool) -> Iterator[Statement]:
-        for index, statement in enumerate(block.body):
-            yield Statement(statement, block, index, function, in_loop)
-            yield from children(statement, function, in_loop)
-
-    def children(statement: cst.BaseStatement, function: cst.FunctionDef | None,
-                 in_loop: bool) -> Iterator[Statement]:
-        if isinstance(statement, cst.FunctionDef):
-            inner: tuple[cst.FunctionDef | None, bool] = (statement, False)
-            parts: Iterable[tuple[cst.BaseSuite, bool]] = [(statement.body, False)]
-        elif isinstance(statement, cst.ClassDef):
-            inner = (None, False)
-            parts = [(statement.body, False)]
-        elif isinstance(statement, cst.BaseCompoundStatement):
-            inner = (function, in_loop)
-            parts = suites(statement)
-        else:
-            return
-        for suite, loop in parts:
-            if isinstance(suite, cst.IndentedBlock):
-                yield from walk(suite, inner[0], inner[1] or (loop and inner[0] is function))
-
-    for index, statement in enumerate(module.body):
-        yield Statement(statement, module, index, None, False)
-        yield from children(statement, None, False)
-
-
-def docstring_of(body: Sequence[cst.BaseStatement]) -> cst.SimpleStatementLine | None:
-    """The statement line holding the docstring of a body, when it is a lone plain string on its line."""
-    if not body:
-        return None
-    first = body[0]
-    if (
-        isinstance(first, cst.SimpleStatementLine)
-        and len(first.body) == 1
-        and isinstance(first.body[0], cst.Expr)
-        and isinstance(first.body[0].value, cst.SimpleString)
-    ):
-        return first
-    return None

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ._base import Edit, Site
-from ._code import CodeSite, CodeTransform, NoSites, Program, Statement, TextEdit, docstring_of, fresh_name
-from ._code import suites as _suites_of
-from ._code import walk_statements
+from ._code import CodeSite, CodeTransform, NoSites, Program, TextEdit, fresh_name
+from ._statements import Statement, docstring_of, walk_statements
+from ._statements import suites as _suites_of
 
 __all__ = ["DeadCodeInserter", "DeadCodeInserterLast"]
 
@@ -190,7 +190,7 @@ def _last_place(program: Program, statements: Sequence[Statement]) -> _Place | N
     source, cut = program.source, program.cut
     spans = [program.statement_span(s.node) for s in statements]
     last: int | None = None
-    for index, (start, end) in enumerate(spans):
+    for index, (_, end) in enumerate(spans):
         if end <= cut and (last is None or end >= spans[last][1]):
             last = index
     if last is not None:

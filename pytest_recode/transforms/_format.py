@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import libcst as cst
 
 from ._base import Edit, Site
-from ._code import CodeSite, CodeTransform, NoSites, Program, TextEdit, docstring_of, walk_statements
+from ._code import CodeSite, CodeTransform, NoSites, Program, TextEdit
+from ._statements import docstring_of, walk_statements
 
 __all__ = ["doc2comments", "new_line_aftercode", "new_line_afterdoc", "new_lines", "split_lines", "tab_indent"]
 

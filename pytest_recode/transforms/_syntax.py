@@ -14,7 +14,7 @@ import libcst as cst
 
 from ._base import Edit, Site
 from ._code import CodeSite, CodeTransform, NoSites, Program, TextEdit, fresh_name, is_free_identifier, seeded_rng
-from ._code import walk_statements
+from ._statements import walk_statements
 from ._dead_code import DeadCodeInserter, DeadCodeInserterLast
 from ._variables import Variable, VarRenamer
 
@@ -149,9 +149,10 @@ class ForWhileTransformer(CodeTransform):
                 f"{inner}except StopIteration:\n{inner}{unit}break\n"
             )
             line = source.count("\n", 0, start) + 1
+            body_start = program.line_end(colon)
             yield CodeSite(
                 Site(f"for loop on line {line}", source[start : colon + 1], (header,)),
-                ((TextEdit(start, colon + 1, header), TextEdit(program.line_end(colon), program.line_end(colon), fetch)),),
+                ((TextEdit(start, colon + 1, header), TextEdit(body_start, body_start, fetch)),),
             )
 
 

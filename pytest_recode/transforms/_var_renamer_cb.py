@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..problems import Problem, join_at_marker
-from ._code import Program, _Bounded, is_free_identifier
+from ._code import Bounded, Program, is_free_identifier
 from ._variables import Variable, VarRenamer, local_variables
 
 __all__ = ["VarRenamerCB", "load_masked_model"]
@@ -106,15 +106,15 @@ class VarRenamerCB(VarRenamer):
 
     def __init__(self, config=None, *, programs=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(config, programs=programs)
-        self._ranked: _Bounded[str, tuple[str, ...]] = _Bounded(8192)
+        self._ranked: Bounded[str, tuple[str, ...]] = Bounded(8192)
 
     def unavailable(self) -> str | None:
         path = self.config.masked_code_model
         if not path:
             return (
-                "needs a masked code model: pass TransformConfig(masked_code_model=DIR) "
-                "(recode --masked-code-model DIR), a local directory that transformers' AutoModelForMaskedLM "
-                "loads, such as a saved copy of microsoft/codebert-base-mlm"
+                "needs a masked code model: pass TransformConfig(masked_code_model=DIR) (pytest "
+                "--recode-masked-code-model DIR, recode --masked-code-model DIR), a local directory that "
+                "transformers' AutoModelForMaskedLM loads, such as a saved copy of microsoft/codebert-base-mlm"
             )
         if not os.path.isdir(path):
             return f"masked_code_model={path!r} is not a directory"

@@ -123,7 +123,8 @@ def test_doc2comments_turns_the_docstring_into_comment_lines() -> None:
 
 def test_doc2comments_keeps_backslashes_and_a_trailing_comment() -> None:
     code = 'def f(s):\n    r"""Match \\b\\w+\\b here."""  # note\n# cut\n    return s\n'
-    assert perturbed("doc2comments", code) == "def f(s):\n    # Match \\b\\w+\\b here.\n    # note\n# cut\n    return s\n"
+    expected = "def f(s):\n    # Match \\b\\w+\\b here.\n    # note\n# cut\n    return s\n"
+    assert perturbed("doc2comments", code) == expected
 
 
 def test_doc2comments_leaves_a_body_that_is_only_a_docstring() -> None:
@@ -140,7 +141,8 @@ def test_new_lines_sites_are_the_prompts_line_ends() -> None:
 
 def test_new_lines_inserts_blank_lines_after_the_chosen_lines() -> None:
     code = "def f(x):\n    y = x\n    z = y\n# cut\n    return z\n"
-    assert perturbed("new_lines", code, [Edit(1), Edit(2)]) == "def f(x):\n    y = x\n\n    z = y\n\n# cut\n    return z\n"
+    expected = "def f(x):\n    y = x\n\n    z = y\n\n# cut\n    return z\n"
+    assert perturbed("new_lines", code, [Edit(1), Edit(2)]) == expected
 
 
 def test_new_lines_changes_every_seed() -> None:

@@ -79,7 +79,9 @@ def test_a_problem_that_is_not_partial_has_the_marker_between_prompt_and_solutio
 
 
 def test_a_cut_inside_brackets_leaves_the_end_of_the_prompt_alone() -> None:
-    code = "def f(a, b):\n    n = a\n    pairs = [\n        (a, b),\n# cut\n        (b, a),\n    ]\n    return pairs, n\n"
+    code = (
+        "def f(a, b):\n    n = a\n    pairs = [\n        (a, b),\n# cut\n        (b, a),\n    ]\n    return pairs, n\n"
+    )
     result = get_transform("DeadCodeInserterLast").perturb(problem(code))
     assert isinstance(result, NotApplicable)
     blank = get_transform("new_line_aftercode").perturb(problem(code))
@@ -114,3 +116,21 @@ def test_every_site_on_humaneval_changes_the_prompt_and_compiles(name: str) -> N
                 new = result.perturbed
                 compile(new.prompt + new.canonical_solution, source.task_id, "exec")
                 assert new.test == source.test and new.entry_point == source.entry_point
+
+
+def test_a_prompt_that_stops_mid_line_is_not_applicable() -> None:
+    stub = Problem("T/3", "def f(x):\n    return x +", "f", " 1\n", "def check(candidate):\n    pass\n")
+    for name in CODE:
+        result = get_transform(name).perturb(stub)
+        assert isinstance(result, NotApplicable) and "does not end with a line break" in result.reason
+
+
+@pytest.mark.parametrize("name", [n for n in CODE if get_transform(n).randomized])
+def test_randomized_transforms_change_every_problem_with_sites_at_every_seed(name: str) -> None:
+    transform = get_transform(name)
+    for source in HUMANEVAL:
+        if not transform.sites(source):
+            continue
+        for seed in range(5):
+            result = transform.perturb(source, seed)
+            assert isinstance(result, Perturbation) and result.changed, (source.task_id, seed)
