@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._plan import ROW_ROUND, cache_length
 from ._protocol import GenerationConfig
 from ._stops import StopChecker
 
@@ -114,7 +115,7 @@ class StaticDecoder:
 
     def __init__(
         self, model: Any, *, pad_id: int, eos_ids: Sequence[int], graphs: bool = True, compile: bool = False,
-        max_states: int = 2,
+        max_states: int = 8,
     ) -> None:
         import torch
 
@@ -308,17 +309,20 @@ class StaticDecoder:
             probs = torch.zeros_like(probs).scatter(-1, order, sorted_p)
         return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
-    def run(self, rows: Sequence[Sequence[int]], config: GenerationConfig, checker: StopChecker) -> tuple[list[list[int]], int]:
+    def run(
+        self, rows: Sequence[Sequence[int]], config: GenerationConfig, checker: StopChecker,
+        eos_ids: Sequence[int] | None = None,
+    ) -> tuple[list[list[int]], int]:
         """New token ids per row, and the number of steps run (fewer than ``max_new_tokens`` when every row
-        stopped early)."""
+        stopped early). ``eos_ids`` overrides the end tokens given at construction."""
         import torch
 
         real = len(rows)
         # Graphs are per shape: round the rows up so that batches of similar size share one.
-        width_rows = -(-real // 8) * 8 if self.graphs else real
+        width_rows = -(-real // ROW_ROUND) * ROW_ROUND if self.graphs else real
         padded_rows = list(rows) + [rows[0]] * (width_rows - real)
         width = max(len(r) for r in rows)
-        length = -(-(width + config.max_new_tokens) // 64) * 64
+        length = cache_length(width, config.max_new_tokens)
         with torch.inference_mode():
             st = self._state(width_rows, length)
             ids, mask = pad_left(padded_rows, self.pad_id, self.device, width)
@@ -328,7 +332,7 @@ class StaticDecoder:
             logits = self._prefill(st, ids, mask)
             st.cur.fill_(width)
             st.pos.copy_(mask.sum(-1, keepdim=True))
-            eos = torch.tensor(self.eos_ids, dtype=torch.long, device=self.device)
+            eos = torch.tensor(list(self.eos_ids if eos_ids is None else eos_ids), dtype=torch.long, device=self.device)
             done = torch.zeros(width_rows, dtype=torch.bool, device=self.device)
             done[real:] = True
             out = torch.full((width_rows, config.max_new_tokens), self.pad_id, dtype=torch.long, device=self.device)

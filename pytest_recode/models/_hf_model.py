@@ -2,7 +2,7 @@
 
 Prompts are tokenized once, sorted longest first (so that an out-of-memory error comes early and each
 batch pads little) and cut into batches of at most ``batch_size`` rows (``n`` rows per prompt when
-sampling). Each batch is left-padded and decoded by one of two decoders (see :mod:`._hf_decode`): Hugging
+sampling); on a GPU the cut is chosen by a cost model (see :mod:`._plan`). Each batch is left-padded and decoded by one of two decoders (see :mod:`._hf_decode`): Hugging
 Face ``generate`` with a stop-sequence criterion, or this package's static-cache loop, optionally replayed
 as a CUDA graph. Both end a batch as soon as every row has produced a stop sequence or the end token.
 On CUDA out-of-memory the batch is halved and retried, and later batches keep the smaller size.
@@ -60,6 +60,7 @@ class TransformersModel:
         batch_size: int = 32,
         decoder: str = "auto",
         stop_interval: int | None = None,
+        bucketing: bool = True,
     ) -> None:
         if decoder not in DECODERS:
             raise ModelError(f"decoder={decoder!r} is not one of {list(DECODERS)}.")
@@ -78,6 +79,8 @@ class TransformersModel:
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         self._static: Any = None
+        self._costs: Any = None
+        self.bucketing = bucketing
         config = model.config
         limit = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
         self.max_positions: int | None = int(limit) if limit else None
@@ -107,11 +110,10 @@ class TransformersModel:
             return []
         encoded = self._encode(prompts, config)
         results: list[list[str]] = [[] for _ in prompts]
-        order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
-        pending = order
+        pending = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
+        plan = self._plan([len(encoded[i]) for i in pending], config)
         while pending:
-            per_batch = max(1, self.batch_size // config.n)
-            chunk, rest = pending[:per_batch], pending[per_batch:]
+            chunk, rest = pending[: plan[0]], pending[plan[0] :]
             try:
                 generated = self._run_batch([encoded[i] for i in chunk], [prompts[i] for i in chunk], config)
             except Exception as exc:
@@ -127,11 +129,22 @@ class TransformersModel:
                 # Halve and keep the smaller size for the rest of the run; every prompt stays queued.
                 self.batch_size = max(1, (len(chunk) * config.n) // 2)
                 self.log.oom_halvings += 1
+                plan = self._plan([len(encoded[i]) for i in pending], config)
                 continue
             for i, rows in zip(chunk, generated):
                 results[i] = rows
-            pending = rest
+            pending, plan = rest, plan[1:]
         return results
+
+    def _plan(self, widths: list[int], config: GenerationConfig) -> list[int]:
+        """Batch sizes over prompts sorted longest first (see :mod:`._plan`): on a GPU, weighed by a cost model."""
+        from ._plan import plan_batches, step_costs
+
+        if self.device.type == "cuda" and self.bucketing and self._costs is None:
+            self._costs = step_costs(self.model) or False
+        costs = (self._costs or None) if self.bucketing else None
+        return plan_batches(widths, max_rows=self.batch_size, new_tokens=config.max_new_tokens, costs=costs,
+                            rows_per_prompt=config.n)
 
     # -- internals ----------------------------------------------------------------------------------
     def _encode(self, prompts: list[str], config: GenerationConfig) -> list[list[int]]:
@@ -181,7 +194,7 @@ class TransformersModel:
                 self.model, rows, config, pad_id=int(self.tokenizer.pad_token_id), eos_ids=self.eos_ids, checker=checker
             )
         else:
-            generated, steps = self._static.run(rows, config, checker)
+            generated, steps = self._static.run(rows, config, checker, self.eos_ids)
             decoder = self._static.mode
         self.log.batches.append(BatchRecord(len(rows), max(len(r) for r in rows), steps, decoder))
         texts = self._decode(rows, generated)

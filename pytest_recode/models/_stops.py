@@ -36,9 +36,10 @@ def cut_at_stop(completion: str, stop: Sequence[str], prompt: str = "") -> str:
 class StopChecker:
     """Which rows of a batch have produced a stop sequence, checked on the decoded new tokens.
 
-    Decoding every row at every step would cost as much as a decode step on a GPU, so rows are decoded
-    every ``interval`` steps, all at once with the tokenizer's batch decoder, and only rows still running.
-    A row may therefore run up to ``interval - 1`` tokens past its stop; the text is cut at the stop later.
+    Checking costs little only if it decodes little: every ``interval`` steps, the rows still running decode
+    just their last few tokens (enough to hold a stop sequence that arrived since the last check), all at
+    once with the tokenizer's batch decoder; a row whose window shows a stop is confirmed on its whole text.
+    A row may run up to ``interval - 1`` tokens past its stop; the text is cut at the stop afterwards.
     """
 
     def __init__(self, tokenizer: Any, stop: Sequence[str], prompt_tails: Sequence[str], interval: int = 1) -> None:
@@ -47,6 +48,8 @@ class StopChecker:
         self.tails = list(prompt_tails)
         self.interval = max(1, interval)
         self.stopped = [False] * len(self.tails)
+        # A stop of m characters spans at most 4m byte-level tokens; one more for a token split across it.
+        self.window = self.interval + 4 * max((len(s) for s in self.stop), default=0) + 1
 
     def due(self, step: int) -> bool:
         """Whether to check after ``step`` tokens have been generated (1-based)."""
@@ -60,9 +63,18 @@ class StopChecker:
         rows = [i for i, running in enumerate(rows_running) if running and not self.stopped[i]]
         if not rows:
             return []
-        ids = generated.tolist() if hasattr(generated, "tolist") else generated
-        texts = self.tokenizer.batch_decode([ids[i] for i in rows], skip_special_tokens=True)
-        newly = [i for i, text in zip(rows, texts) if find_stop(text, self.stop, self.tails[i]) is not None]
-        for i in newly:
+        steps = len(generated[0]) if len(generated) else 0
+        start = max(0, steps - self.window)
+        tail_ids = generated[:, start:] if hasattr(generated, "shape") else [row[start:] for row in generated]
+        tail_ids = tail_ids.tolist() if hasattr(tail_ids, "tolist") else tail_ids
+        texts = self.tokenizer.batch_decode([tail_ids[i] for i in rows], skip_special_tokens=True)
+        head = (lambda i: self.tails[i]) if start == 0 else (lambda i: "")
+        maybe = [i for i, text in zip(rows, texts) if find_stop(text, self.stop, head(i)) is not None]
+        if maybe and start > 0:
+            full = generated[maybe] if hasattr(generated, "shape") else [generated[i] for i in maybe]
+            full = full.tolist() if hasattr(full, "tolist") else full
+            texts = self.tokenizer.batch_decode(full, skip_special_tokens=True)
+            maybe = [i for i, text in zip(maybe, texts) if find_stop(text, self.stop, self.tails[i]) is not None]
+        for i in maybe:
             self.stopped[i] = True
-        return newly
+        return maybe

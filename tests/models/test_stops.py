@@ -47,3 +47,11 @@ def test_cut_is_a_prefix_without_stops(text: str, stops: list[str]) -> None:
     assert not any(s in cut for s in stops)
     if cut != text:
         assert any(text[len(cut):].startswith(s) for s in stops)
+
+
+def test_checker_window_finds_a_late_stop_and_confirms_it() -> None:
+    checker = StopChecker(_Tok(), ("\nx",), [""], interval=1)
+    assert checker.window == 1 + 8 + 1
+    row = [ord(c) for c in "a" * 50 + "\nx"]
+    assert checker.update([row[:51]], [True]) == []
+    assert checker.update([row], [True]) == [0]
