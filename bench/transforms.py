@@ -29,8 +29,10 @@ GOAL_S = 15.0
 
 def _ours(names: list[str], problems: list, seeds: int) -> tuple[int, int]:
     prompts = changed = 0
-    for transform in make_transforms(names):
-        for variant in perturb_dataset(transform, problems, seeds):
+    transforms = make_transforms(names)
+    base = base_problems(problems, transforms[0].category)
+    for transform in transforms:
+        for variant in perturb_dataset(transform, problems, seeds, base=base):
             prompts += 1
             changed += variant.changed
     return prompts, changed
@@ -41,9 +43,10 @@ def _recode_style(names: list[str], problems: list, seeds: int) -> int:
     prompts = 0
     for name in names:
         probe = make_transforms([name])[0]
+        base = base_problems(problems, probe.category)
         for seed in range(seeds if probe.randomized else 1):
             transform = make_transforms([name])[0]
-            for problem in base_problems(problems, transform.category):
+            for problem in base:
                 transform.perturb(problem, seed)
                 prompts += 1
     return prompts

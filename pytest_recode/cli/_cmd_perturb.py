@@ -8,11 +8,12 @@ import time
 
 from .._errors import InvalidArgument
 from ..execution import open_sandbox
-from ..problems import load_problems
+from ..problems import Problem, load_problems
 from ..transforms import CATEGORIES, TRANSFORM_NAMES, NotApplicable, transform_names
 from ..transforms._dataset import (
     CheckReport,
     Variant,
+    base_problems,
     check_variants,
     make_transforms,
     perturb_dataset,
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     problems = load_problems(args.dataset, mbpp_path=args.mbpp_path)
     dataset = problems[0].dataset
     transforms = make_transforms(names, transform_config(args))
+    bases: dict[str, list[Problem]] = {}
     done = []
     for transform in transforms:
         reason = transform.unavailable()
@@ -72,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"{transform.name}: skipped: {reason}")
             continue
         started = time.perf_counter()
-        variants: list[Variant] = list(perturb_dataset(transform, problems, args.seeds))
+        if transform.category not in bases:
+            bases[transform.category] = base_problems(problems, transform.category)
+        base = bases[transform.category]
+        variants: list[Variant] = list(perturb_dataset(transform, problems, args.seeds, base=base))
         elapsed = time.perf_counter() - started
         if args.out:
             write_variants(args.out, dataset, transform, variants)

@@ -88,9 +88,12 @@ def variant_seeds(transform: Transform, seeds: int) -> range:
     return range(seeds) if transform.randomized else range(1)
 
 
-def perturb_dataset(transform: Transform, problems: Sequence[Problem], seeds: int) -> Iterator[Variant]:
-    """Every variant of every problem (problems as :func:`base_problems` gives them for the category)."""
-    base = base_problems(problems, transform.category)
+def perturb_dataset(
+    transform: Transform, problems: Sequence[Problem], seeds: int, *, base: Sequence[Problem] | None = None
+) -> Iterator[Variant]:
+    """Every variant of every problem (problems as :func:`base_problems` gives them for the category;
+    pass ``base`` to reuse that list across the transforms of a category)."""
+    base = base if base is not None else base_problems(problems, transform.category)
     prefetch = getattr(transform, "prefetch", None)
     if callable(prefetch):
         prefetch(base)  # model-based transforms batch their inputs across problems

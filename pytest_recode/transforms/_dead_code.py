@@ -71,6 +71,7 @@ class _Copy:
     end: int
     lines: tuple[str, ...]  # the statement's lines, its own indentation removed where present
     free_jump: bool
+    header_only: bool = False  # a loop or `if` header with `pass` for its body
 
 
 @dataclass(frozen=True)
@@ -99,16 +100,43 @@ def _copies(program: Program, statements: Sequence[Statement]) -> dict[int, list
         if statement.function is None or _is_docstring(statement):
             continue
         start, end = program.statement_span(statement.node)
-        if end > program.cut or program.source.count("\n", start, end) >= _MAX_LINES:
+        own = program.source[program.line_start(start) : start]
+        if end > program.cut:
+            header = _open_header(program, statement.node)
+            if header is not None and start < program.cut:
+                lines = _dedent_lines(program.source[start:header].split("\n"), own)
+                lines.append(_unit(program, statement.node.body) + "pass")  # type: ignore[attr-defined]
+                copies.setdefault(id(statement.function), []).append(_Copy(start, header, tuple(lines), False, True))
+            continue
+        if program.source.count("\n", start, end) >= _MAX_LINES:
             continue
         forbidden, free_jump = _control(statement.node)
         if forbidden:
             continue
-        own = program.source[program.line_start(start) : start]
-        lines = program.source[start:end].split("\n")
-        lines = [lines[0]] + [line[len(own) :] if line.startswith(own) else line for line in lines[1:]]
+        lines = _dedent_lines(program.source[start:end].split("\n"), own)
         copies.setdefault(id(statement.function), []).append(_Copy(start, end, tuple(lines), free_jump))
     return copies
+
+
+def _dedent_lines(lines: list[str], own: str) -> list[str]:
+    """The statement's lines without its own indentation (the first line has none already)."""
+    return [lines[0]] + [line[len(own) :] if line.startswith(own) else line for line in lines[1:]]
+
+
+def _open_header(program: Program, node: cst.CSTNode) -> int | None:
+    """For a loop or ``if`` whose body runs past the cut, where its header (up to the colon) ends, when the
+    header itself lies in the prompt: the header with ``pass`` for a body is a copy that shows nothing of
+    the hidden rest (partial code often stops inside such a block)."""
+    if isinstance(node, cst.For) and node.asynchronous is None:
+        before_colon = program.outer_span(node.iter)[1]
+    elif isinstance(node, (cst.While, cst.If)):
+        before_colon = program.outer_span(node.test)[1]
+    else:
+        return None
+    if not isinstance(node.body, cst.IndentedBlock):
+        return None
+    colon = program.source.index(":", before_colon) + 1
+    return colon if colon <= program.cut else None
 
 
 def _unit(program: Program, block: cst.IndentedBlock | cst.Module) -> str:
@@ -136,9 +164,10 @@ class _DeadCode(CodeTransform):
             candidates = copies.get(id(place.function), [])
             candidates = sorted(
                 candidates,
-                # Nearest first; of a statement and the compound one that ends with it, the smaller.
-                key=lambda c: (0, place.offset - c.end, c.end - c.start) if c.end <= place.offset
-                else (1, c.start - place.offset, c.end - c.start),
+                # Whole statements before bare headers; nearest first; of a statement and the compound
+                # one that ends with it, the smaller.
+                key=lambda c: (c.header_only, 0, place.offset - c.end, c.end - c.start) if c.end <= place.offset
+                else (c.header_only, 1, c.start - place.offset, c.end - c.start),
             )[:_MAX_CANDIDATES]
             counter = fresh_name(f"_i_{number}", taken)
             options: list[str] = []

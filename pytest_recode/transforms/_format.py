@@ -73,7 +73,13 @@ class tab_indent(CodeTransform):  # noqa: N801 - ReCode's name
         doc_starts = {program.span(d)[0] for d in _docstrings(program)}
         lines = program.source.split("\n")
         replacement: dict[int, tuple[str, str]] = {}  # 0-based line -> (old prefix, new prefix)
-        depth_of: dict[str, int] = {"": 0}
+        depth_of: dict[str, int] = {"": 0}  # indentation -> level, for comment lines (even ahead of an INDENT)
+        level = 0
+        for tok in tokens:
+            level += tok.type == tokenize.INDENT
+            level -= tok.type == tokenize.DEDENT
+            if tok.type == tokenize.INDENT:
+                depth_of.setdefault(tok.string, level)
         stack = [""]
         logical_start = True
         current = ""
@@ -81,7 +87,6 @@ class tab_indent(CodeTransform):  # noqa: N801 - ReCode's name
             kind = tok.type
             if kind == tokenize.INDENT:
                 stack.append(tok.string)
-                depth_of.setdefault(tok.string, len(stack) - 1)
                 continue
             if kind == tokenize.DEDENT:
                 stack.pop()

@@ -176,3 +176,10 @@ def test_format_transforms_work_on_a_problem_that_is_not_partial(name: str) -> N
     result = get_transform(name).perturb(whole)
     assert isinstance(result, Perturbation) and result.changed
     compile(result.perturbed.prompt + result.perturbed.canonical_solution, "<test>", "exec")
+
+
+def test_tab_indent_converts_a_comment_line_above_the_first_statement_of_a_block() -> None:
+    code = "def f(x):\n    # the first line of the body is a comment\n    y = x\n# cut\n    return y\n"
+    assert perturbed("tab_indent", code) == (
+        "def f(x):\n\t# the first line of the body is a comment\n\ty = x\n# cut\n\treturn y\n"
+    )

@@ -336,3 +336,27 @@ def test_sample_uses_only_the_generator() -> None:
     source = problem(LOOP)
     sites = transform.sites(source)
     assert transform.sample(source, random.Random(3), sites) == transform.sample(source, random.Random(3), sites)
+
+
+def test_dead_code_copies_the_header_of_a_block_the_prompt_stops_in() -> None:
+    # Partial code often ends inside a loop: its header, with `pass` for a body, is a copy that shows nothing
+    # of the hidden rest.
+    code = """\
+        def f(a, b):
+            \"\"\"Greatest common divisor.\"\"\"
+            while b:
+        # cut
+                a, b = b, a % b
+            return a
+        """
+    assert perturbed("DeadCodeInserterLast", code) == textwrap.dedent("""\
+        def f(a, b):
+            \"\"\"Greatest common divisor.\"\"\"
+            while b:
+                if False:
+                    while b:
+                        pass
+        # cut
+                a, b = b, a % b
+            return a
+        """)
