@@ -226,17 +226,18 @@ def main(argv: list[str] | None = None) -> int:
             figures[f"{key}_error"] = type(exc).__name__
     config = GenerationConfig(max_new_tokens=new, min_new_tokens=new, stop=())
     if "d" not in skip:
-        runs = [("d", "auto", True)] + [(f"d_{v}", v, True) for v in variants if v != "auto"]
-        if on_cuda:
-            runs.append(("d_onebatch", "auto", False))  # what the cost-planned batches add
-        for key, decoder, bucketing in runs:
-            tm = TransformersModel(model, tokenizer, name="bench", fingerprint="bench",
-                                   batch_size=args.batch_size, decoder=decoder, bucketing=bucketing)
+        runs = [("d", "auto", True, True)] + [(f"d_{v}", v, True, True) for v in variants if v != "auto"]
+        if on_cuda:  # what the cost-planned batches and the folded GQA attention each add
+            runs += [("d_onebatch", "auto", False, True), ("d_nopack", "auto", True, False)]
+        for key, decoder, bucketing, pack in runs:
+            tm = TransformersModel(model, tokenizer, name="bench", fingerprint="bench", batch_size=args.batch_size,
+                                   decoder=decoder, bucketing=bucketing, pack_attention=pack)
             engine_run(tm, prompts, config)  # warm-up: graph capture, compilation
             seconds, (_, tokens) = timed(args.device, lambda: engine_run(tm, prompts, config))
             used = tm.log.batches[-1].decoder
             batches = "+".join(str(b.rows) for b in tm.log.batches)
-            label = f"({key[0]}) engine, decoder={used}, batches of {batches} rows" + ("" if key == "d" else " [variant]")
+            label = (f"({key[0]}) engine, decoder={used}, batches of {batches} rows" + ("" if pack else ", repeat_kv")
+                     + ("" if key == "d" else " [variant]"))
             rates[key] = report(key, label, seconds, tokens)
             if tm._static is not None and tm._static.graph_error:
                 print(f"      CUDA graph not used: {tm._static.graph_error}")

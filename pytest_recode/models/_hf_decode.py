@@ -11,12 +11,14 @@ disagrees, the loop stays eager and says why (``graph_error``).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._attention import packed_attention
 from ._plan import ROW_ROUND, cache_length
 from ._protocol import GenerationConfig
 from ._stops import StopChecker
@@ -115,7 +117,7 @@ class StaticDecoder:
 
     def __init__(
         self, model: Any, *, pad_id: int, eos_ids: Sequence[int], graphs: bool = True, compile: bool = False,
-        max_states: int = 8,
+        max_states: int = 8, pack: bool = True,
     ) -> None:
         import torch
 
@@ -127,6 +129,7 @@ class StaticDecoder:
         self.graphs = graphs and self.device.type == "cuda"
         self.max_states = max_states
         self.graph_error: str | None = None
+        self.pack = pack
         self._states: OrderedDict[tuple[int, int], _State] = OrderedDict()
         self._pool: Any = None
         params = inspect.signature(model.forward).parameters
@@ -323,7 +326,7 @@ class StaticDecoder:
         padded_rows = list(rows) + [rows[0]] * (width_rows - real)
         width = max(len(r) for r in rows)
         length = cache_length(width, config.max_new_tokens)
-        with torch.inference_mode():
+        with torch.inference_mode(), packed_attention(self.model) if self.pack else contextlib.nullcontext():
             st = self._state(width_rows, length)
             ids, mask = pad_left(padded_rows, self.pad_id, self.device, width)
             st.cache.reset()

@@ -61,6 +61,7 @@ class TransformersModel:
         decoder: str = "auto",
         stop_interval: int | None = None,
         bucketing: bool = True,
+        pack_attention: bool = True,
     ) -> None:
         if decoder not in DECODERS:
             raise ModelError(f"decoder={decoder!r} is not one of {list(DECODERS)}.")
@@ -81,6 +82,7 @@ class TransformersModel:
         self._static: Any = None
         self._costs: Any = None
         self.bucketing = bucketing
+        self.pack_attention = pack_attention
         config = model.config
         limit = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
         self.max_positions: int | None = int(limit) if limit else None
@@ -182,7 +184,7 @@ class TransformersModel:
             if self._static is None:
                 self._static = _hf_decode.StaticDecoder(
                     self.model, pad_id=int(self.tokenizer.pad_token_id), eos_ids=self.eos_ids,
-                    graphs=decoder in ("graph", "compile"), compile=decoder == "compile",
+                    graphs=decoder in ("graph", "compile"), compile=decoder == "compile", pack=self.pack_attention,
                 )
             reason = self._static.unsupported()
             if reason is not None:

