@@ -24,6 +24,7 @@ _SETUP_FAILED = 121
 _RESULT_LIMIT = 64 * 1024 * 1024
 _CREDS = struct.Struct("iII")
 _DRAIN_S = 0.2
+_FIRST_LOOK_S, _LOOK_EVERY_S = 0.01, 0.1  # when to read a running child's output: first, then at most
 _SIGNAL_HINTS = {
     "SIGXCPU": "the CPU time limit was exceeded",
     "SIGSEGV": "segmentation fault (often: recursion deeper than the C stack allows)",
@@ -115,17 +116,28 @@ class Collector:
                 self.tampered = "the program sent the sandbox an unexpected result"
 
     # -- waiting ---------------------------------------------------------------------------------------
+    def _drain(self, poller: select.poll) -> None:
+        """Read whatever is ready now, without waiting."""
+        for fd, _ in poller.poll(0):
+            if fd in self.open:
+                self._read(fd, poller)
+
     def run(self, started: float, worker: Any) -> dict[str, Any]:
         deadline = started + self.job["timeout"]
         try:
             pidfd: int | None = os.pidfd_open(self.pid)
         except (AttributeError, OSError):
-            pidfd = None  # old kernel or not Linux: poll waitpid instead
+            pidfd = None  # old kernel, seccomp, or not Linux: poll waitpid instead
         poller = select.poll()
         for fd in self.open:
             poller.register(fd, select.POLLIN)
+        exited = select.poll()
         if pidfd is not None:
-            poller.register(pidfd, select.POLLIN)
+            exited.register(pidfd, select.POLLIN)
+        # While the child lives, every page this process writes is copied (fork shares them copy-on-write),
+        # so wait in the kernel for its exit and read its output only now and then: the pipes and the socket
+        # hold a megabyte each, and most programs end before the first look.
+        interval = _FIRST_LOOK_S
         status, timed_out = None, False
         try:
             while status is None:
@@ -135,16 +147,18 @@ class Collector:
                     status, timed_out = os.waitpid(self.pid, 0)[1], True
                     self.reaped = True
                     break
-                wait_ms = math.ceil(min(remaining, 0.02 if pidfd is None else remaining) * 1000)
-                for fd, _ in poller.poll(wait_ms):
-                    if fd == pidfd:
-                        status = os.waitpid(self.pid, 0)[1]
-                        self.reaped = True
-                    elif fd in self.open:
-                        self._read(fd, poller)
-                if pidfd is None and status is None:
+                wait = min(remaining, interval if pidfd is not None else 0.005)
+                if exited.poll(math.ceil(wait * 1000)):
+                    status = os.waitpid(self.pid, 0)[1]
+                    self.reaped = True
+                    break
+                if pidfd is None:
                     done, child_status = os.waitpid(self.pid, os.WNOHANG)
-                    status, self.reaped = (child_status, True) if done else (None, False)
+                    if done:
+                        status, self.reaped = child_status, True
+                        break
+                self._drain(poller)
+                interval = min(interval * 2, _LOOK_EVERY_S)
         finally:
             if pidfd is not None:
                 os.close(pidfd)

