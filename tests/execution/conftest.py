@@ -1,7 +1,7 @@
 """Sandboxes for the execution tests: one per backend, shared by the session (workers start once).
 
 Docker tests are marked ``docker`` and skip, saying how to enable them, where no engine answers or the
-image is missing.
+image is missing; with ``RECODE_REQUIRE_DOCKER=1`` (CI) they fail instead, so they cannot go missing.
 """
 
 from __future__ import annotations
@@ -39,11 +39,17 @@ def docker_unavailable(image: str) -> str | None:
     return None
 
 
+def skip_without_docker(image: str = "pytest-recode-sandbox:latest") -> None:
+    reason = docker_unavailable(image)
+    if reason and os.environ.get("RECODE_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"RECODE_REQUIRE_DOCKER=1 but {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
 def open_or_skip(config: SandboxConfig) -> Sandbox:
     if config.backend == "docker":
-        reason = docker_unavailable(config.docker_image)
-        if reason:
-            pytest.skip(reason)
+        skip_without_docker(config.docker_image)
     return open_sandbox(config)
 
 

@@ -91,11 +91,9 @@ def test_standard_input(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
 @pytest.mark.parametrize("backend", ["subprocess", pytest.param("docker", marks=pytest.mark.docker)])
 def test_other_backends(capsys: pytest.CaptureFixture[str], tmp_path: Path, backend: str) -> None:
     if backend == "docker":
-        from conftest import docker_unavailable
+        from conftest import skip_without_docker
 
-        reason = docker_unavailable("pytest-recode-sandbox:latest")
-        if reason:
-            pytest.skip(reason)
+        skip_without_docker()
     status, result = recode_exec(capsys, write(tmp_path, "print('hi')\n"), "--sandbox", backend)
     assert (status, result["status"], result["stdout"]) == (0, "passed", "hi\n")
 

@@ -56,6 +56,19 @@ HOSTILE = {
     "patched math.isclose": Hostile(
         "import math\nmath.isclose = lambda *a, **k: True\n" + WRONG, FAILED, "AssertionError",
         test="import math\ndef check(candidate):\n    assert math.isclose(candidate(2, 3), 5)\n"),
+    "patched os.path.exists, imported from": Hostile(
+        "import os.path\nos.path.exists = lambda path: True\n" + WRONG, FAILED, "AssertionError",
+        test="from os.path import exists\ndef check(candidate):\n    assert exists('/nowhere') or candidate(2, 3) == 5\n"),
+    "patched json.dumps, the verdict's encoder": Hostile(
+        "import json\njson.dumps = lambda *a, **k: '{\"status\": \"passed\"}'\n" + WRONG, FAILED, "AssertionError"),
+    "replaced sys.settrace": Hostile(dedent("""
+        import sys
+        def tracer(frame, event, arg):
+            if frame.f_code.co_name == "check":
+                raise SystemExit  # would look like an early exit, were the hook left in place
+        sys.settrace(tracer)
+        sys.settrace = lambda hook: None
+        """) + RIGHT, PASSED),
     "replaced compile": Hostile(dedent("""
         import builtins
         real = builtins.compile

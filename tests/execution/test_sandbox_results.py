@@ -183,3 +183,18 @@ def test_set_order_is_the_same_in_every_worker(parallel_sandbox: Sandbox) -> Non
 
 def test_empty_batches(parallel_sandbox: Sandbox) -> None:
     assert parallel_sandbox.run_many([]) == [] and parallel_sandbox.call_many([]) == []
+
+
+def test_test_code_imports_work_as_usual(sandbox: Sandbox) -> None:
+    test = (
+        "import math, collections.abc, os.path\n"
+        "from collections import Counter, abc\n"
+        "from os.path import join\n"
+        "import json, random, fractions\n"
+        "def check(candidate):\n"
+        "    assert isinstance(candidate(2, 3), collections.abc.Hashable) and abc is collections.abc\n"
+        "    assert math.isclose(candidate(0.1, 0.2), 0.3) and join('a', 'b') == 'a/b'\n"
+        "    assert Counter('aa') == {'a': 2} and json.loads('[1]') == [1]\n"
+        "    assert random.Random(0).random() < 1 and fractions.Fraction(1, 2) == 0.5\n"
+    )
+    assert sandbox.run_tests(ADD, test, "add").passed
