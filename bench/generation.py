@@ -66,6 +66,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "(default: loop on CUDA, where the default is graph; generate on CPU, where it is loop)")
     p.add_argument("--bucket", type=int, default=32, help="the engine's batch size in (e)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--clock", choices=("wall", "process"), default="wall",
+                   help="process: this process's CPU time, steadier than wall time on a shared CPU (one thread)")
     p.add_argument("--dedup-problems", type=int, default=None,
                    help="HumanEval problems in the dedup figure (default: 164, 40 with --small)")
     p.add_argument("--skip", default="", help="comma-separated parts to skip: a,b,c,d,e,dedup")
@@ -99,12 +101,16 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def timed(device: str, fn: Any) -> tuple[float, Any]:
+CLOCK = {"wall": time.perf_counter, "process": time.process_time}
+
+
+def timed(device: str, fn: Any, clock: str = "wall") -> tuple[float, Any]:
+    now = CLOCK[clock]
     sync(device)
-    start = time.perf_counter()
+    start = now()
     out = fn()
     sync(device)
-    return time.perf_counter() - start, out
+    return now() - start, out
 
 
 def hf_generate(model: Any, tok: Any, prompts: list[str], new: int, **extra: Any) -> Any:
@@ -194,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: {args.device} ({card}), torch {torch.__version__}, transformers "
           f"{sys.modules['transformers'].__version__}")
     print(f"model: {described}, built in {time.perf_counter() - t0:.1f} s")
+    if args.clock == "process":
+        print("clock: CPU time of this process (the machine is shared; wall time would count other processes)")
     print(f"workload: {n} prompts, {sum(lengths) / n:.1f} tokens on average ({min(lengths)}-{max(lengths)}), "
           f"{new} new tokens each, greedy, end token forbidden")
     figures: dict[str, Any] = {"device": args.device.split(":")[0], "card": card.replace(" ", "_"),
@@ -210,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     if "a" not in skip:
         subset = prompts[: args.single]
         hf_generate(model, tokenizer, subset[:1], new, **forced)  # warm-up
-        seconds, _ = timed(args.device, lambda: [hf_generate(model, tokenizer, [p], new, **forced) for p in subset])
+        seconds, _ = timed(args.device, lambda: [hf_generate(model, tokenizer, [p], new, **forced) for p in subset], args.clock)
         rates["a"] = report("a", f"(a) HF generate, one at a time ({len(subset)} timed, extrapolated)",
                             seconds * n / len(subset), total)
     for key, label, extra in (("b", "(b) HF generate, one batch, dynamic cache", {}),
@@ -219,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         try:
             hf_generate(model, tokenizer, prompts, new, **forced, **extra)  # warm-up (and compilation)
-            seconds, out = timed(args.device, lambda: hf_generate(model, tokenizer, prompts, new, **forced, **extra))
+            seconds, out = timed(args.device, lambda: hf_generate(model, tokenizer, prompts, new, **forced, **extra), args.clock)
             rates[key] = report(key, label, seconds, int(out.numel()))
         except Exception as exc:  # e.g. a CUDA-graph error in a transformers release
             print(f"  {label}: failed: {type(exc).__name__}: {str(exc)[:200]}")
@@ -233,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             tm = TransformersModel(model, tokenizer, name="bench", fingerprint="bench", batch_size=args.batch_size,
                                    decoder=decoder, bucketing=bucketing, pack_attention=pack)
             engine_run(tm, prompts, config)  # warm-up: graph capture, compilation
-            seconds, (_, tokens) = timed(args.device, lambda: engine_run(tm, prompts, config))
+            seconds, (_, tokens) = timed(args.device, lambda: engine_run(tm, prompts, config), args.clock)
             used = tm.log.batches[-1].decoder
             batches = "+".join(str(b.rows) for b in tm.log.batches)
             label = (f"({key[0]}) engine, decoder={used}, batches of {batches} rows" + ("" if pack else ", repeat_kv")
@@ -293,7 +301,7 @@ def variable_lengths(args: argparse.Namespace, model: Any, tokenizer: Any, promp
     hf_texts: list[str] = []
     try:
         hf()
-        seconds, out = timed(args.device, hf)
+        seconds, out = timed(args.device, hf, args.clock)
         rows["e_hf"] = seconds
         hf_texts = [cut_at_stop(t, stops_t, p) for t, p in zip(tokenizer.batch_decode(out, skip_special_tokens=True), prompts)]
         figures["e_hf_s"] = round(seconds, 3)
@@ -303,7 +311,7 @@ def variable_lengths(args: argparse.Namespace, model: Any, tokenizer: Any, promp
     for batch in (len(prompts), args.bucket):
         tm = TransformersModel(model, tokenizer, name="bench", fingerprint="bench", batch_size=batch)
         engine_run(tm, prompts, config)
-        seconds, (done, tokens) = timed(args.device, lambda: engine_run(tm, prompts, config))
+        seconds, (done, tokens) = timed(args.device, lambda: engine_run(tm, prompts, config), args.clock)
         key = "e_one" if batch == len(prompts) else "e_bucketed"
         rows[key] = seconds
         figures[f"{key}_s"] = round(seconds, 3)

@@ -77,8 +77,10 @@ class TransformersModel:
         # stall the pipeline, so there it happens every few steps.
         self.stop_interval = stop_interval if stop_interval is not None else (4 if on_cuda else 1)
         self.log = RunLog()
-        if tokenizer.pad_token_id is None:
-            tokenizer.pad_token = tokenizer.eos_token
+        # Padding never reaches the text (left padding is masked, finished rows are cut), so any id serves
+        # when the tokenizer has no pad token: its end token, else 0.
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        self.pad_id = int(pad) if pad is not None else 0
         self._static: Any = None
         self._costs: Any = None
         self.bucketing = bucketing
@@ -183,7 +185,7 @@ class TransformersModel:
         if decoder != "generate":
             if self._static is None:
                 self._static = _hf_decode.StaticDecoder(
-                    self.model, pad_id=int(self.tokenizer.pad_token_id), eos_ids=self.eos_ids,
+                    self.model, pad_id=self.pad_id, eos_ids=self.eos_ids,
                     graphs=decoder in ("graph", "compile"), compile=decoder == "compile", pack=self.pack_attention,
                 )
             reason = self._static.unsupported()
@@ -193,7 +195,7 @@ class TransformersModel:
         checker = _hf_decode.make_checker(self.tokenizer, config.stop, tails, self.stop_interval)
         if decoder == "generate":
             generated, steps = _hf_decode.generate_batch(
-                self.model, rows, config, pad_id=int(self.tokenizer.pad_token_id), eos_ids=self.eos_ids, checker=checker
+                self.model, rows, config, pad_id=self.pad_id, eos_ids=self.eos_ids, checker=checker
             )
         else:
             generated, steps = self._static.run(rows, config, checker, self.eos_ids)
