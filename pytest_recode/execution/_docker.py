@@ -19,7 +19,7 @@ from typing import Any
 
 from .._errors import ResourceMissing, SandboxError
 from ._api import SandboxConfig
-from ._launch import WORKER_ENV, WorkerLost, encode_frame, worker_command
+from ._launch import WORKER_ENV, WorkerLost, worker_command
 from ._pool import PoolSandbox
 
 __all__ = ["DockerSandbox", "container_options", "docker_client"]
@@ -91,9 +91,9 @@ class DockerTransport:
         self._stdout = bytearray()
         self._stderr = bytearray()
 
-    def send(self, frame: dict[str, Any]) -> None:
+    def send(self, data: bytes) -> None:
         try:
-            self._sock.sendall(encode_frame(frame))
+            self._sock.sendall(data)
         except OSError as exc:
             raise WorkerLost(f"the container stopped reading ({exc})") from exc
 

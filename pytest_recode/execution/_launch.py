@@ -85,8 +85,8 @@ class LocalTransport:
         self._out = self.process.stdout.fileno()  # type: ignore[union-attr]
         self._buffer = bytearray()
 
-    def send(self, frame: dict[str, Any]) -> None:
-        data = memoryview(encode_frame(frame))
+    def send(self, data: bytes) -> None:
+        data = memoryview(data)
         try:
             while data:
                 data = data[os.write(self._in, data):]

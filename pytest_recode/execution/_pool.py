@@ -8,6 +8,7 @@ new one; a job that loses two workers comes back as ``sandbox_error``.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import queue
 import threading
@@ -18,7 +19,7 @@ from typing import Any, Protocol
 
 from .._errors import InvalidArgument, SandboxError
 from ._api import CallJob, CallOutcome, CallsResult, RunResult, Sandbox, SandboxConfig, Status, TestJob
-from ._launch import WorkerLost
+from ._launch import WorkerLost, encode_frame
 from ._serialize import EncodeError, encode
 
 __all__ = ["PoolSandbox", "Transport"]
@@ -26,10 +27,12 @@ __all__ = ["PoolSandbox", "Transport"]
 _STARTUP_S = 60.0  # a cold interpreter on a busy machine, or a container start
 _GRACE_S = 10.0  # beyond the job's own timeout, before the host gives up on a worker
 _EMPTY = object()  # an idle-queue entry: a slot without a running worker
+_ATTEMPTS = 2  # workers a job may lose before it counts as a sandbox error
+_PIPELINE_BYTES = 48 * 1024  # a job this small queues in a worker's pipe without blocking the sender
 
 
 class Transport(Protocol):
-    def send(self, frame: dict[str, Any]) -> None: ...
+    def send(self, data: bytes) -> None: ...
     def receive(self, deadline: float) -> dict[str, Any]: ...
     def diagnostics(self) -> str: ...
     def close(self, *, kill: bool = False) -> None: ...
@@ -45,9 +48,12 @@ class _Worker:
         self.mode = str(ready.get("mode", "?"))
         self.notes = tuple(ready.get("notes", ()))
 
-    def request(self, job: dict[str, Any], grace_s: float) -> dict[str, Any]:
+    def send(self, data: bytes) -> None:
         self.jobs += 1
-        self.transport.send(job)
+        self.transport.send(data)
+
+    def receive(self, job: dict[str, Any], grace_s: float) -> dict[str, Any]:
+        """The answer to ``job``, the oldest job this worker has not answered yet."""
         response = self.transport.receive(time.monotonic() + job["timeout"] + grace_s)
         if response.get("id") != job["id"]:
             raise WorkerLost("the worker answered another job")
@@ -133,39 +139,114 @@ class PoolSandbox(Sandbox):
                 "output_limit": config.output_limit_bytes, "value_limit": config.value_limit_bytes,
                 "max_processes": config.max_processes, "file_size_mb": config.file_size_mb, **fields}
 
+    def _lost(self, worker: _Worker, exc: WorkerLost) -> str:
+        """Replace a worker that failed; what went wrong, for the message of a job that cannot be run."""
+        detail = worker.transport.diagnostics()
+        self._drop(worker, kill=True)
+        self._idle.put(_EMPTY)
+        return f"{exc}" + (f" ({detail.splitlines()[-1]})" if detail else "")
+
+    def _frame(self, job: dict[str, Any]) -> bytes:
+        job["id"] = next(self._ids)
+        return encode_frame(job)
+
+    def _answer(self, response: dict[str, Any], worker: _Worker) -> dict[str, Any]:
+        response["notes"] = list(self._extra_notes) + list(worker.notes) + list(response.get("notes", ()))
+        return response
+
     def _execute(self, job: dict[str, Any]) -> dict[str, Any]:
         self._ensure_started()
         failures = []
-        for _ in range(2):
+        for _ in range(_ATTEMPTS):
             worker = self._acquire()
-            job["id"] = next(self._ids)
             try:
-                response = worker.request(job, self.grace_s)
+                worker.send(self._frame(job))
+                response = worker.receive(job, self.grace_s)
             except WorkerLost as exc:
-                detail = worker.transport.diagnostics()
-                failures.append(f"{exc}" + (f" ({detail.splitlines()[-1]})" if detail else ""))
-                self._drop(worker, kill=True)
-                self._idle.put(_EMPTY)
+                failures.append(self._lost(worker, exc))
                 continue
             except BaseException:
                 self._drop(worker, kill=True)  # e.g. KeyboardInterrupt mid-job: its state is unknown
                 self._idle.put(_EMPTY)
                 raise
-            notes = list(self._extra_notes) + list(worker.notes) + list(response.get("notes", ()))
             if self._jobs_per_worker is not None and worker.jobs >= self._jobs_per_worker:
                 self._drop(worker)
                 self._idle.put(_EMPTY)
             else:
                 self._idle.put(worker)
-            response["notes"] = notes
-            return response
-        return {"status": "sandbox_error", "duration_s": 0.0, "exception_type": "WorkerLost",
-                "message": "the sandbox lost its worker twice on this job: " + "; ".join(failures)}
+            return self._answer(response, worker)
+        return _lost_twice(failures)
+
+    def _drain(self, jobs: list[dict[str, Any]], results: list[Any], take: Callable[[], int | None]) -> None:
+        """Run jobs on one worker until none are left; a job whose worker dies goes to the next worker."""
+        retry: collections.deque[int] = collections.deque()
+        failures: dict[int, list[str]] = collections.defaultdict(list)
+
+        def next_index() -> int | None:
+            return retry.popleft() if retry else take()
+
+        while True:
+            worker = self._acquire()
+            in_flight: collections.deque[int] = collections.deque()
+            try:
+                self._pump(worker, jobs, results, next_index, in_flight, retry)
+            except WorkerLost as exc:
+                message = self._lost(worker, exc)
+                for index in in_flight:
+                    failures[index].append(message)
+                    if len(failures[index]) >= _ATTEMPTS:
+                        results[index] = _lost_twice(failures[index])
+                    else:
+                        retry.append(index)
+                continue
+            except BaseException:
+                self._drop(worker, kill=True)
+                self._idle.put(_EMPTY)
+                raise
+            self._idle.put(worker)
+            return
+
+    def _pump(self, worker: _Worker, jobs: list[dict[str, Any]], results: list[Any],
+              next_index: Callable[[], int | None], in_flight: collections.deque[int],
+              retry: collections.deque[int]) -> None:
+        # Send the next job before the current one's answer is back (when it is small enough to wait in
+        # the worker's pipe without blocking us), so the worker never waits for this process.
+        while True:
+            while len(in_flight) < 2:
+                index = next_index()
+                if index is None:
+                    break
+                frame = self._frame(jobs[index])
+                if in_flight and len(frame) > _PIPELINE_BYTES:
+                    retry.appendleft(index)
+                    break
+                in_flight.append(index)
+                worker.send(frame)
+            if not in_flight:
+                return
+            head = in_flight[0]
+            response = worker.receive(jobs[head], self.grace_s)
+            in_flight.popleft()
+            results[head] = self._answer(response, worker)
 
     def _map(self, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not jobs:
             return []
         self._ensure_started()
+        if self._jobs_per_worker is not None:  # a fresh worker per job: nothing to pipeline
+            return self._map_each(jobs)
+        results: list[dict[str, Any] | None] = [None] * len(jobs)
+        order = iter(range(len(jobs)))
+        lock = threading.Lock()
+
+        def take() -> int | None:
+            with lock:
+                return next(order, None)
+
+        self._in_threads(lambda: self._drain(jobs, results, take), min(self.config.worker_count, len(jobs)))
+        return results  # type: ignore[return-value]
+
+    def _map_each(self, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         results: list[dict[str, Any] | None] = [None] * len(jobs)
         order = iter(range(len(jobs)))
         lock = threading.Lock()
@@ -178,14 +259,27 @@ class PoolSandbox(Sandbox):
                     return
                 results[index] = self._execute(jobs[index])
 
-        threads = [threading.Thread(target=drain, daemon=True)
-                   for _ in range(min(self.config.worker_count, len(jobs)) - 1)]
+        self._in_threads(drain, min(self.config.worker_count, len(jobs)))
+        return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _in_threads(target: Callable[[], None], count: int) -> None:
+        errors: list[BaseException] = []
+
+        def guarded() -> None:
+            try:
+                target()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=guarded, daemon=True) for _ in range(count - 1)]
         for thread in threads:
             thread.start()
-        drain()
+        guarded()
         for thread in threads:
             thread.join()
-        return results  # type: ignore[return-value]
+        if errors:
+            raise errors[0]
 
     # -- the Sandbox interface -------------------------------------------------------------------------
     def run(self, program: str, *, timeout: float | None = None) -> RunResult:
@@ -222,6 +316,11 @@ class PoolSandbox(Sandbox):
             self._closed = True
         self._idle.put(_EMPTY)  # wakes anyone waiting for a worker
         self._finalizer()
+
+
+def _lost_twice(failures: list[str]) -> dict[str, Any]:
+    return {"status": "sandbox_error", "duration_s": 0.0, "exception_type": "WorkerLost",
+            "message": "the sandbox lost its worker twice on this job: " + "; ".join(failures)}
 
 
 def _close_all(workers: set[_Worker]) -> None:

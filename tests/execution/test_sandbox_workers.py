@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import pytest
 
 from pytest_recode import InvalidArgument, SandboxError
 from pytest_recode.execution import Sandbox, SandboxConfig, Status, open_sandbox
+from pytest_recode.execution import TestJob as Job
 from pytest_recode.execution._docker import container_options
 from pytest_recode.execution._local import LocalSandbox
 from pytest_recode.execution._subprocess import SubprocessSandbox
@@ -44,6 +46,19 @@ def test_a_dead_worker_is_replaced_and_the_job_retried() -> None:
         assert result.passed
         (after,) = launcher_pids(box)
         assert after != before
+
+
+def test_run_many_survives_a_worker_dying_mid_batch() -> None:
+    with open_sandbox(SandboxConfig(workers=2)) as box:
+        box.run_many([Job(ADD, TEST, "add")] * 2)
+        victim = sorted(launcher_pids(box))[0]
+        timer = threading.Timer(0.15, os.kill, (victim, signal.SIGKILL))
+        timer.start()
+        jobs = [Job("import time\ntime.sleep(0.02)\n" + ADD, TEST, "add")] * 40
+        results = box.run_many(jobs)
+        timer.join()
+        assert [r.status for r in results] == [Status.PASSED] * 40
+        assert victim not in launcher_pids(box)
 
 
 def test_a_hung_worker_is_replaced() -> None:
