@@ -13,6 +13,7 @@ import pytest
 from ._fixtures import recode_context, recode_engine, recode_model, recode_sandbox, recode_settings
 from ._options import RecodeSettings, add_options
 from ._reporter import RecodeReporter
+from ._xdist_gpu import GpuPinning
 from ._state import STATE_KEY, RecodeState
 
 __all__ = [
@@ -42,10 +43,32 @@ def pytest_configure(config: pytest.Config) -> None:
     state = RecodeState(settings)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(RecodeReporter(config, state), "recode-reporter")
+    config.pluginmanager.register(GpuPinning(settings), "recode-gpu")
     if settings.model is not None:
-        from ._model_spec import check_model_spec
+        _check_model_spec(settings.model)
+    if settings.clear_cache and not hasattr(config, "workerinput"):  # the controller clears, once
+        from ..models import clear_cache
 
-        check_model_spec(settings.model)
+        clear_cache(settings.cache_dir)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    # An xdist worker pins its GPU here, before any conftest can import torch and initialize CUDA.
+    from ..models._devices import pin_from_environ
+
+    pin_from_environ()
+
+
+def _check_model_spec(spec: str) -> None:
+    """A wrong ``--recode-model`` is one usage error before collection, not one error per test."""
+    from .._errors import RecodeError
+    from ..models import check_model_spec
+
+    try:
+        check_model_spec(spec)
+    except RecodeError as exc:
+        raise pytest.UsageError(f"--recode-model: {exc}") from None
 
 
 @pytest.hookimpl(trylast=True)

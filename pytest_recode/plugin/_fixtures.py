@@ -40,10 +40,12 @@ def recode_model(pytestconfig: pytest.Config, recode_settings: RecodeSettings) -
 
 @pytest.fixture(scope="session")
 def recode_engine(pytestconfig: pytest.Config, recode_model: CodeModel) -> CompletionEngine:
-    """The completion engine around ``recode_model``: deduplicates and counts generations."""
-    from ..models import CompletionEngine, as_code_model
+    """The completion engine around ``recode_model``: deduplicates, caches on disk and counts generations."""
+    from ..models import CompletionCache, CompletionEngine, as_code_model
 
-    engine = CompletionEngine(as_code_model(recode_model))
+    settings = settings_of(pytestconfig)
+    cache = None if settings.no_cache else CompletionCache(settings.cache_dir)
+    engine = CompletionEngine(as_code_model(recode_model), cache=cache)
     state_of(pytestconfig).engines.append(engine)
     return engine
 

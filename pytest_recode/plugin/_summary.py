@@ -8,27 +8,26 @@ from ._state import RecodeState
 
 
 def engine_totals(state: RecodeState) -> dict[str, int]:
-    """Completion counts of the engines this process created."""
-    totals = {"requested": 0, "generated": 0, "cached": 0}
+    """Completion counts of the engines this process created, as plain data for xdist."""
+    from ..models import EngineStats
+
+    total = EngineStats()
     for engine in state.engines:
-        stats = engine.stats
-        totals["requested"] += stats.requested
-        totals["generated"] += stats.generated
-        totals["cached"] += stats.cached
-    return totals
+        total = total + engine.stats
+    return total.as_dict()
 
 
 def write_summary(terminalreporter: Any, state: RecodeState) -> None:
     from .._case import CaseOutcome
+    from ..models import EngineStats
     from ..report import summary_lines
 
-    totals = [engine_totals(state), *state.worker_stats]
-    generated = sum(t.get("generated", 0) for t in totals)
-    cached = sum(t.get("cached", 0) for t in totals)
-    if not state.outcomes and not generated and not cached:
+    total = EngineStats.from_dict(engine_totals(state))
+    for stats in state.worker_stats:
+        total = total + EngineStats.from_dict(stats)
+    if not state.outcomes and not total.requested:
         return
     terminalreporter.section("recode: robustness summary")
-    outcomes = [CaseOutcome.from_json(o) for o in state.outcomes]
-    for line in summary_lines(outcomes):
+    for line in summary_lines([CaseOutcome.from_json(o) for o in state.outcomes]):
         terminalreporter.write_line(line)
-    terminalreporter.write_line(f"recode: {generated} completions generated, {cached} from cache")
+    terminalreporter.write_line(total.summary_line())

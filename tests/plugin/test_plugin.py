@@ -128,7 +128,7 @@ def test_missing_model_directory_is_a_usage_error_before_collection(pytester: py
     pytester.makepyfile("def test_nothing():\n    pass\n")
     result = pytester.runpytest("--recode-model=./no-such-model")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--recode-model=./no-such-model: no such directory: ./no-such-model.*"])
+    result.stderr.fnmatch_lines(["ERROR: --recode-model: model='./no-such-model': no such directory: no-such-model."])
 
 
 def test_directory_without_config_is_a_usage_error(pytester: pytest.Pytester) -> None:
@@ -216,3 +216,20 @@ def test_names(recode_case):
         "mbpp_path=..., set RECODE_MBPP_PATH, or give --recode-mbpp-path to pytest / --mbpp-path to recode.",
     ])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_a_second_run_takes_every_completion_from_the_cache(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makepyfile(CAMEL_TEST.format(mode="robust_pass"))
+    tiny_project.runpytest().stdout.fnmatch_lines(["recode: 4 completions generated, 0 from cache"])
+    tiny_project.runpytest().stdout.fnmatch_lines(["recode: 0 completions generated, 4 from cache"])
+    assert tiny_project.path.joinpath(".recode-cache").is_dir()
+
+
+def test_no_cache_and_clear_cache(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makepyfile(CAMEL_TEST.format(mode="robust_pass"))
+    tiny_project.runpytest("--recode-no-cache").stdout.fnmatch_lines(["recode: 4 completions generated, 0 from cache"])
+    assert not tiny_project.path.joinpath(".recode-cache").exists()
+    tiny_project.runpytest()
+    tiny_project.runpytest("--recode-clear-cache").stdout.fnmatch_lines(
+        ["recode: 4 completions generated, 0 from cache"]
+    )
