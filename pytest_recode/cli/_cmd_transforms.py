@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from ..transforms import CATEGORIES, TRANSFORM_NAMES, TransformConfig, transform_class, transform_names
+from ..transforms import (
+    CATEGORIES,
+    TRANSFORM_NAMES,
+    TransformConfig,
+    parse_translation_models,
+    transform_class,
+    transform_names,
+)
 
 __all__ = ["add_transform_config_arguments", "register", "run", "transform_config"]
 
@@ -13,17 +20,17 @@ def add_transform_config_arguments(parser: argparse.ArgumentParser) -> None:
     """Options for the transforms that need local models (BackTranslation, VarRenamerCB)."""
     parser.add_argument("--masked-code-model", metavar="DIR",
                         help="a local masked language model over code (e.g. CodeBERT) for VarRenamerCB")
-    parser.add_argument("--translation-models", nargs=2, metavar=("EN_DE", "DE_EN"),
-                        help="two local translation models (English to German, German to English) for "
-                        "BackTranslation")
+    parser.add_argument("--translation-models", metavar="EN_DE_DIR,DE_EN_DIR",
+                        help="two local translation models (English to German, German to English), "
+                        "separated by a comma, for BackTranslation")
     parser.add_argument("--transform-device", default="cpu", metavar="DEVICE",
                         help="where those models run (default: cpu)")
 
 
 def transform_config(args: argparse.Namespace) -> TransformConfig:
-    models = tuple(args.translation_models) if args.translation_models else None
-    return TransformConfig(translation_models=models,  # type: ignore[arg-type]
-                           masked_code_model=args.masked_code_model, device=args.transform_device)
+    models = parse_translation_models(args.translation_models) if args.translation_models else None
+    return TransformConfig(translation_models=models, masked_code_model=args.masked_code_model,
+                           device=args.transform_device)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

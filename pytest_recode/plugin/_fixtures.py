@@ -73,17 +73,14 @@ def recode_context(
     """Everything a robustness case runs on: engine, sandbox, generation and transform settings."""
     from .._runner import RecodeContext
     from ..models import GenerationConfig
-    from ..transforms import TransformConfig
+    from .._errors import InvalidArgument
+    from ..transforms import TransformConfig, parse_translation_models
 
-    translation = None
-    if recode_settings.translation_models:
-        parts = [p.strip() for p in recode_settings.translation_models.split(",")]
-        if len(parts) != 2 or not all(parts):
-            raise pytest.UsageError(
-                f"--recode-translation-models={recode_settings.translation_models!r} must be two "
-                "directories separated by a comma: EN_DE_DIR,DE_EN_DIR."
-            )
-        translation = (parts[0], parts[1])
+    try:
+        translation = (parse_translation_models(recode_settings.translation_models)
+                       if recode_settings.translation_models else None)
+    except InvalidArgument as exc:
+        raise pytest.UsageError(f"--recode-translation-models: {exc}") from None
     return RecodeContext(
         recode_engine,
         recode_sandbox,

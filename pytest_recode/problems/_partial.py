@@ -82,7 +82,13 @@ def _marker_indent(solution: str) -> str:
 
 
 def join_at_marker(problem: Problem) -> str:
-    """The whole program of a (partial) problem with :data:`SPLIT_MARKER` on its own line at the cut."""
+    """The whole program of a (partial) problem with :data:`SPLIT_MARKER` on its own line at the cut.
+
+    Raises ``ValueError`` when the prompt does not end with a newline: the cut then falls inside a line,
+    where no marker line can go (code transforms report such problems as not applicable).
+    """
+    if problem.prompt and not problem.prompt.endswith("\n"):
+        raise ValueError(f"{problem.task_id}: the prompt does not end with a newline, so no split marker fits")
     indent = _marker_indent(problem.canonical_solution)
     return f"{problem.prompt}{indent}{SPLIT_MARKER}\n{problem.canonical_solution}"
 

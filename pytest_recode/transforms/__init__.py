@@ -9,6 +9,7 @@ from ._base import (
     Site,
     Transform,
     TransformConfig,
+    parse_translation_models,
     problem_rng,
 )
 from ._registry import (
@@ -33,6 +34,7 @@ __all__ = [
     "TransformConfig",
     "all_transforms",
     "get_transform",
+    "parse_translation_models",
     "problem_rng",
     "transform_class",
     "transform_names",

@@ -29,6 +29,7 @@ __all__ = [
     "Site",
     "Transform",
     "TransformConfig",
+    "parse_translation_models",
     "problem_rng",
 ]
 
@@ -70,6 +71,19 @@ class TransformConfig:
     translation_models: tuple[str, str] | None = None
     masked_code_model: str | None = None
     device: str = "cpu"
+
+
+def parse_translation_models(text: str) -> tuple[str, str]:
+    """``"EN_DE_DIR,DE_EN_DIR"`` as the pair :attr:`TransformConfig.translation_models` holds.
+
+    One spelling for ``--recode-translation-models`` (pytest) and ``--translation-models`` (recode).
+    """
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise InvalidArgument(
+            f"translation models {text!r} must be two directories separated by a comma: EN_DE_DIR,DE_EN_DIR."
+        )
+    return parts[0], parts[1]
 
 
 @dataclass(frozen=True)

@@ -336,6 +336,9 @@ class CodeTransform(Transform):
     # -- the Transform interface -----------------------------------------------------------------------
     def code_sites(self, problem: Problem) -> tuple[CodeSite, ...] | str:
         """The sites of ``problem`` that reach its prompt, or why there are none."""
+        if problem.prompt and not problem.prompt.endswith("\n"):
+            # The marker must start its own line; a prompt that stops mid-line leaves it no place.
+            return f"the prompt of {problem.task_id} does not end with a line break"
         source = join_at_marker(problem)
         key = source + "\0" + problem.test
         found = self._found.get(key)
@@ -345,9 +348,6 @@ class CodeTransform(Transform):
         return found
 
     def _find(self, problem: Problem, source: str) -> tuple[CodeSite, ...] | str:
-        if problem.prompt and not problem.prompt.endswith("\n"):
-            # The marker must start its own line; a prompt that stops mid-line would lose that line.
-            return f"the prompt of {problem.task_id} does not end with a line break"
         program = self._programs.get(source, problem.test)
         if isinstance(program, str):
             return f"the program of {problem.task_id} {program}"

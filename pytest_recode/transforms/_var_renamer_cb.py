@@ -152,6 +152,8 @@ class VarRenamerCB(VarRenamer):
             return
         texts: list[str] = []
         for problem in problems:
+            if problem.prompt and not problem.prompt.endswith("\n"):
+                continue  # no site: code transforms cannot split such a prompt
             program = self._programs.get(join_at_marker(problem), problem.test)
             if isinstance(program, str):
                 continue

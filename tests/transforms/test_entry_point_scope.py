@@ -80,3 +80,24 @@ def test_methods_see_the_global_not_the_class_attribute() -> None:
             return r * r
         """
     assert renamed(before, "area", "Area") == textwrap.dedent(after)
+
+
+def test_translation_models_have_one_spelling() -> None:
+    import pytest
+
+    from pytest_recode import InvalidArgument
+    from pytest_recode.transforms import parse_translation_models
+
+    assert parse_translation_models("en-de, de-en") == ("en-de", "de-en")
+    with pytest.raises(InvalidArgument, match="must be two directories separated by a comma: EN_DE_DIR,DE_EN_DIR"):
+        parse_translation_models("en-de")
+
+
+def test_no_split_marker_fits_a_prompt_that_stops_mid_line() -> None:
+    import pytest
+
+    from pytest_recode.problems import join_at_marker
+
+    problem = Problem("t/1", "def f(x):\n    return ", "f", "x + 1\n", "")
+    with pytest.raises(ValueError, match="t/1: the prompt does not end with a newline, so no split marker fits"):
+        join_at_marker(problem)
