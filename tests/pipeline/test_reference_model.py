@@ -33,3 +33,11 @@ def test_fingerprint_depends_on_the_problems() -> None:
     problems = load_problems("humaneval")
     assert ReferenceModel(problems[:3]).fingerprint() == ReferenceModel(problems[:3]).fingerprint()
     assert ReferenceModel(problems[:3]).fingerprint() != ReferenceModel(problems[:4]).fingerprint()
+
+
+def test_answers_follow_the_prompt_indentation() -> None:
+    problem = load_problems("humaneval")[0]
+    model = ReferenceModel([problem])
+    tabbed = problem.prompt.replace("    ", "\t").replace("numbers:", "numbrs:")
+    (answer,), = model.complete([tabbed], GenerationConfig())
+    assert answer == problem.canonical_solution.replace("    ", "\t")
