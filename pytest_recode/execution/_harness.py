@@ -130,7 +130,7 @@ class _Channel:
             data = data[_WRITE(self.fd, data):]
 
 
-def _describe(exc: BaseException) -> dict[str, Any]:
+def _describe(exc: BaseException, job: dict[str, Any] | None = None) -> dict[str, Any]:
     name = type(exc).__name__
     try:
         if isinstance(exc, SystemExit):
@@ -140,6 +140,10 @@ def _describe(exc: BaseException) -> dict[str, Any]:
     except BaseException:  # noqa: BLE001 - a program's exception may fail to print
         message = "<the exception could not be printed>"
     try:
+        if job is not None:  # only now: most programs never need their source in linecache
+            _remember_source(_PROGRAM_FILE, job["program"])
+            if job.get("test") is not None:
+                _remember_source(_TEST_FILE, job["test"])
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         trace = "".join(line for line in lines if "recode_sandbox" not in line)
     except BaseException:  # noqa: BLE001
@@ -173,7 +177,6 @@ def _guard(candidate: Any, budget: int) -> Any:
 
 def _load(job: dict[str, Any], name: str) -> dict[str, Any]:
     program = job["program"]
-    _remember_source(_PROGRAM_FILE, program)
     namespace: dict[str, Any] = {"__name__": name, "__builtins__": builtins}
     exec(compile(program, _PROGRAM_FILE, "exec", dont_inherit=True), namespace)
     return namespace
@@ -190,7 +193,6 @@ def _run_tests(job: dict[str, Any], namespace: dict[str, Any], snapshot: Snapsho
     # replaces a program function of that name), but with builtins of their own: functions keep the
     # builtins they were created with, so the program's functions are unaffected.
     snapshot.prepare(namespace)
-    _remember_source(_TEST_FILE, job["test"])
     exec(compile(job["test"], _TEST_FILE, "exec", dont_inherit=True), namespace)
     check = namespace.get("check")
     if not callable(check):
@@ -215,7 +217,6 @@ def run_in_child(job: dict[str, Any], nonce: str, result_fd: int, snapshot: Snap
     """Run one job and send its verdict; the caller ends the process right after."""
     channel = _Channel(result_fd, nonce)
     stdout, stderr = sys.stdout, sys.stderr
-    sys.argv = [_PROGRAM_FILE]
     kind = job["kind"]
     verdict: dict[str, Any] = {"status": "passed"}
     try:
@@ -227,7 +228,7 @@ def run_in_child(job: dict[str, Any], nonce: str, result_fd: int, snapshot: Snap
         elif kind == "call":
             _call_each(job, namespace, channel)
     except BaseException as exc:  # noqa: BLE001 - every way out of the program is a verdict
-        verdict = _describe(exc)
+        verdict = _describe(exc, job)
     for stream in (stdout, stderr):
         try:
             stream.flush()

@@ -271,6 +271,7 @@ def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int)
             "no network namespace: programs can open network connections",
             "no mount namespace: programs can write wherever this user can",
             "no PID namespace: a process that leaves the program's process group may outlive it",
+            "programs run under the worker's user id: they can kill it (it is then replaced)",
         ])
     import tempfile
 

@@ -15,7 +15,6 @@ import gc
 import json
 import os
 import resource
-import shutil
 import signal
 import socket
 import sys
@@ -27,12 +26,11 @@ from ._collect import Collector
 
 __all__ = ["main"]
 
-#: Modules HumanEval/MBPP programs and tests import, loaded once here so no child pays for them. Not
-#: `random` or `threading`: their after-fork hooks would cost every child more than importing them costs
-#: the few programs that do.
-PRELOAD = ("re", "math", "cmath", "collections", "typing", "heapq", "itertools", "functools", "copy",
-           "operator", "array", "string", "bisect", "hashlib", "datetime", "fractions", "decimal",
-           "dataclasses", "enum", "numbers", "textwrap", "unicodedata")
+#: Modules most HumanEval/MBPP programs and tests import, loaded once here so no child pays for them.
+#: Only those: each module with a C library adds mappings every fork must copy, and `random` and
+#: `threading` add after-fork hooks, costing every child more than the import costs the few that use them.
+PRELOAD = ("re", "math", "collections", "typing", "heapq", "itertools", "functools", "copy", "operator",
+           "string", "bisect", "dataclasses", "enum", "numbers")
 _SETUP_FAILED = 121  # exit status of a child that failed before running the program (as in _collect)
 
 
@@ -80,30 +78,44 @@ def _enlarge(*ends: Any) -> None:
             pass  # over the system's limit for this user: keep the default
 
 
-def _wipe(path: str, *, keep_top: bool) -> None:
-    """Delete ``path`` (or only its contents), whatever modes the program left on it."""
-    def retry(function: Any, target: str, _: Any) -> None:
-        try:
-            os.chmod(os.path.dirname(target), 0o700)
-            os.chmod(target, 0o700)
-        except OSError:
-            pass
-        try:
-            function(target)
-        except OSError:
-            pass
-
-    if not keep_top:
-        shutil.rmtree(path, onerror=retry)
+def _remove(path: str) -> None:
+    """Delete a file or a whole tree, whatever modes the program left on it (and without shutil, whose
+    import loads compression libraries: every library mapped is one more thing each fork copies)."""
+    try:
+        os.unlink(path)
         return
-    for entry in os.scandir(path):
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, onerror=retry)
-        else:
-            try:
+    except IsADirectoryError:
+        pass
+    except PermissionError:
+        os.chmod(os.path.dirname(path), 0o700)
+        os.unlink(path)
+        return
+    try:
+        os.chmod(path, 0o700)
+        for entry in os.scandir(path):
+            if entry.is_dir(follow_symlinks=False):
+                _remove(entry.path)
+            else:
                 os.unlink(entry.path)
-            except OSError:
-                pass
+        os.rmdir(path)
+    except OSError:
+        pass  # a file the program made undeletable stays in its private tmpfs, wiped with the worker
+
+
+def _wipe(path: str, *, keep_top: bool) -> None:
+    """Delete ``path``, or only what it holds."""
+    if not keep_top:
+        _remove(path)
+        return
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            _remove(entry.path)
+        except OSError:
+            pass
 
 
 class Worker:
@@ -113,6 +125,7 @@ class Worker:
         self.private_tmp = isolation.mode != "plain" or config.get("in_container", False)
         self.snapshot: _harness.Snapshot | None = None
         self.devnull = os.open(os.devnull, os.O_RDONLY)
+        self.ignores_sigint = isolation.child_uid is None
         try:
             # Above every descriptor open now; the worker opens only a few per job, all numbered low.
             self.fd_ceiling = max(int(fd) for fd in os.listdir("/proc/self/fd")) + 1
@@ -120,24 +133,27 @@ class Worker:
             self.fd_ceiling = 1024
 
     # -- the child -------------------------------------------------------------------------------------
-    def _limits(self, job: dict[str, Any]) -> None:
+    def _limits(self, job: dict[str, Any]) -> list[tuple[int, tuple[int, int]]]:
+        """The resource limits of ``job``'s child, computed here in the worker (the child only applies them)."""
         cpu = int(job["timeout"]) + 2
-        settings = [(resource.RLIMIT_AS, job["memory_mb"] << 20, job["memory_mb"] << 20),
-                    (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU first, SIGKILL a second later
-                    (resource.RLIMIT_CORE, 0, 0),
-                    (resource.RLIMIT_FSIZE, job["file_size_mb"] << 20, job["file_size_mb"] << 20),
-                    (resource.RLIMIT_NOFILE, 256, 256)]
+        wanted = [(resource.RLIMIT_AS, job["memory_mb"] << 20, job["memory_mb"] << 20),
+                  (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU first, SIGKILL a second later
+                  (resource.RLIMIT_CORE, 0, 0),
+                  (resource.RLIMIT_FSIZE, job["file_size_mb"] << 20, job["file_size_mb"] << 20),
+                  (resource.RLIMIT_NOFILE, 256, 256)]
         if self.isolation.child_uid is not None or self.isolation.mode == "userns":
             # Counted per user: only meaningful where the program's user id is its alone.
-            settings.append((resource.RLIMIT_NPROC, job["max_processes"], job["max_processes"]))
-        for which, soft, hard in settings:
+            wanted.append((resource.RLIMIT_NPROC, job["max_processes"], job["max_processes"]))
+        limits = []
+        for which, soft, hard in wanted:
             current = resource.getrlimit(which)[1]
             if current != resource.RLIM_INFINITY:
                 soft, hard = min(soft, current), min(hard, current)
-            resource.setrlimit(which, (soft, hard))
+            limits.append((which, (soft, hard)))
+        return limits
 
     def _child(self, job: dict[str, Any], workdir: str, out: int, err: int, result: int, nonce: str,
-               ceiling: int) -> None:
+               ceiling: int, limits: list[tuple[int, tuple[int, int]]]) -> None:
         # As little Python as possible here: every object touched is a page copied from the worker. The
         # worker already set what all children share (no_new_privs, seccomp, environment, signals).
         try:
@@ -150,8 +166,10 @@ class Worker:
             os.chdir(workdir)
             if not self.private_tmp:
                 os.environ.update(HOME=workdir, TMPDIR=workdir)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            self._limits(job)
+            if self.ignores_sigint:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+            for which, values in limits:
+                resource.setrlimit(which, values)
             uid = self.isolation.child_uid
             if uid is not None:
                 os.setgroups([])
@@ -220,11 +238,12 @@ class Worker:
         result_sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         _enlarge(out_w, err_w, child_sock)
         nonce = os.urandom(16).hex()
+        limits = self._limits(job)
+        ceiling = max(self.fd_ceiling, out_r, out_w, err_r, err_w, result_sock.fileno(), child_sock.fileno()) + 1
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:
-            ceiling = max(self.fd_ceiling, out_r, out_w, err_r, err_w, result_sock.fileno(), child_sock.fileno()) + 1
-            self._child(job, workdir, out_w, err_w, child_sock.fileno(), nonce, ceiling)
+            self._child(job, workdir, out_w, err_w, child_sock.fileno(), nonce, ceiling, limits)
         for fd in (out_w, err_w):
             os.close(fd)
         child_sock.close()
@@ -262,8 +281,6 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
-    # Signals a program might send us: PID 1 ignores what it has no handler for, so no handlers here.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     _isolation.prctl(_isolation.PR_SET_DUMPABLE, 0)  # no ptrace, no /proc/<pid>/mem for our own children
     for name in PRELOAD:
@@ -273,6 +290,10 @@ def main() -> None:
             pass
     sys.argv = ["program.py"]
     worker = Worker(config, isolation)
+    if worker.ignores_sigint:
+        # Programs run under our own user id and could interrupt us: PID 1 gets no signal it has no handler
+        # for, so take Python's SIGINT handler away (children put it back).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     if worker.private_tmp:
         workdir = os.path.join(isolation.work_root, "work")
         os.environ.update(HOME=workdir, TMPDIR=workdir)

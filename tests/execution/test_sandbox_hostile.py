@@ -110,6 +110,8 @@ HOSTILE = {
     # -- the worker and the runner -------------------------------------------------------------------------
     "os.kill(os.getppid(), 9)": Hostile("import os\nos.kill(os.getppid(), 9)\n" + RIGHT, FAILED, "PermissionError",
                                         elsewhere={"docker": (PASSED, None)}),  # PID 1 ignores it
+    "SIGINT to the worker": Hostile("import os, signal\nos.kill(os.getppid(), signal.SIGINT)\n" + RIGHT, FAILED,
+                                    "PermissionError", elsewhere={"docker": (PASSED, None)}),
     "os.killpg of the worker's group": Hostile("import os\nos.killpg(os.getpgid(os.getppid()), 9)\n" + RIGHT,
                                                CRASHED, None, elsewhere={"docker": (FAILED, "ProcessLookupError")}),
     "os.kill(-1, SIGKILL)": Hostile("import os, signal\nos.kill(-1, signal.SIGKILL)\n" + RIGHT, FAILED,

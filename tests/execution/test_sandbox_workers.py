@@ -177,8 +177,13 @@ def test_weaker_isolation_modes_keep_the_verdict_rules(isolation: str) -> None:
         lying = "class Yes:\n    def __eq__(self, other):\n        return True\ndef add(a, b):\n    return Yes()\n"
         assert box.run_tests(lying, TEST, "add").exception_type == "UncheckableResult"
         assert box.run("while True:\n    pass\n").status is Status.TIMEOUT
-        result = box.run("import os\nprint(os.getpid() == 2, sorted(os.listdir('/proc')) == ['1'])")
-        assert result.passed
+        killer = "import os, signal\nfor s in (2, 15, 9):\n    os.kill(os.getppid(), s)\n"
+        if isolation == "userns":  # same user id as the worker, but it is PID 1: no signal reaches it
+            assert box.run(killer).passed
+        else:  # it can kill the worker; the job is retried once on a fresh one, then given up
+            assert box.run(killer).status is Status.SANDBOX_ERROR
+        assert box.run_tests(ADD, TEST, "add").passed
+        assert box.run("import signal\nassert signal.getsignal(signal.SIGINT) is signal.default_int_handler\n").passed
 
 
 def test_userns_mode_isolates_like_namespaces_and_says_what_differs() -> None:
@@ -196,6 +201,7 @@ def test_plain_mode_says_which_protections_are_off() -> None:
     assert "no network namespace: programs can open network connections" in notes
     assert "no mount namespace: programs can write wherever this user can" in notes
     assert "no PID namespace: a process that leaves the program's process group may outlive it" in notes
+    assert "programs run under the worker's user id: they can kill it (it is then replaced)" in notes
 
 
 def test_namespaces_mode_has_no_notes_here() -> None:
