@@ -156,9 +156,19 @@ def _remember_source(filename: str, source: str) -> None:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
+_SCALARS = frozenset({int, float, str, bool, type(None)})
+
+
 def _guard(candidate: Any, budget: int) -> Any:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         result = candidate(*args, **kwargs)
+        kind = type(result)
+        # Exact built-in scalars, or a list or tuple of them, cannot lie about equality: no rebuild needed.
+        if kind in _SCALARS and (kind is not str or len(result) <= budget):
+            return result
+        if (kind is list or kind is tuple) and len(result) <= 1024 \
+                and all(type(item) in _SCALARS and type(item) is not str for item in result):
+            return result
         try:
             return _serialize.decode(_serialize.encode(result, strict=True, budget=budget))
         except _serialize.EncodeError as exc:
