@@ -29,10 +29,8 @@ from __future__ import annotations
 import builtins
 import json
 import json.encoder
-import linecache
 import os
 import sys
-import traceback
 import types
 from typing import Any
 
@@ -140,6 +138,8 @@ def _describe(exc: BaseException, job: dict[str, Any] | None = None) -> dict[str
     except BaseException:  # noqa: BLE001 - a program's exception may fail to print
         message = "<the exception could not be printed>"
     try:
+        import traceback  # only now: most programs never fail
+
         if job is not None:  # only now: most programs never need their source in linecache
             _remember_source(_PROGRAM_FILE, job["program"])
             if job.get("test") is not None:
@@ -153,6 +153,8 @@ def _describe(exc: BaseException, job: dict[str, Any] | None = None) -> dict[str
 
 
 def _remember_source(filename: str, source: str) -> None:
+    import linecache
+
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 

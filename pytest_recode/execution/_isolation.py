@@ -20,9 +20,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-import platform
 import signal
-from dataclasses import dataclass, field
 
 __all__ = ["Isolation", "drop_capabilities", "isolate", "prctl"]
 
@@ -43,15 +41,19 @@ _MOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "no
 _FALLBACK_WORK_ROOT = "/dev/shm"
 
 
-@dataclass
 class Isolation:
-    """What :func:`isolate` achieved. ``child_uid`` is None when programs keep the worker's user id."""
+    """What :func:`isolate` achieved. ``child_uid`` is None when programs keep the worker's user id.
 
-    mode: str
-    work_root: str
-    child_uid: int | None = None
-    pid1: bool = False
-    notes: list[str] = field(default_factory=list)
+    (A plain class: the worker avoids importing ``dataclasses``, which pulls in ``inspect``.)
+    """
+
+    def __init__(self, mode: str, work_root: str, child_uid: int | None = None, pid1: bool = False,
+                 notes: list[str] | None = None) -> None:
+        self.mode = mode
+        self.work_root = work_root
+        self.child_uid = child_uid
+        self.pid1 = pid1
+        self.notes = notes if notes is not None else []
 
 
 @functools.lru_cache(maxsize=None)
@@ -92,9 +94,10 @@ def drop_capabilities() -> None:
     except OSError:
         pass
     prctl(PR_SET_SECUREBITS, _SECUREBITS)
-    number = _CAPSET.get(platform.machine())
+    machine = os.uname().machine
+    number = _CAPSET.get(machine)
     if number is None:
-        raise OSError(0, f"capset: unknown syscall number on {platform.machine()}")
+        raise OSError(0, f"capset: unknown syscall number on {machine}")
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)
     data = (ctypes.c_uint32 * 6)()
     _check(libc.syscall(ctypes.c_long(number), header, data), "capset")

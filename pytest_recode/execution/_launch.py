@@ -54,12 +54,25 @@ class WorkerLost(Exception):
 
 
 def worker_command(python: str, settings: dict[str, Any]) -> list[str]:
-    """``python -s -c LOADER SETTINGS NAME SOURCE ...`` for the worker."""
-    command = [python, "-s", "-c", LOADER, json.dumps(settings)]
+    """``python -S -c LOADER SETTINGS NAME SOURCE ...`` for the worker.
+
+    ``-S``: no ``site`` module, whose imports every fork would copy; the worker puts ``settings["paths"]``
+    (this interpreter's site-packages, see :func:`site_paths`) on ``sys.path`` itself.
+    """
+    command = [python, "-S", "-c", LOADER, json.dumps(settings)]
     package = resources.files(__package__)
     for name in WORKER_MODULES:
         command += [name, package.joinpath(f"{name}.py").read_text(encoding="utf-8")]
     return command
+
+
+def site_paths() -> list[str]:
+    """The site-packages directories of this interpreter, so that programs import what it has installed."""
+    import site
+
+    paths = [*site.getsitepackages()] if hasattr(site, "getsitepackages") else []
+    paths += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    return [p for p in dict.fromkeys(paths) if os.path.isdir(p)]
 
 
 def encode_frame(frame: dict[str, Any]) -> bytes:

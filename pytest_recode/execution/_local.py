@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._api import SandboxConfig
-from ._launch import LocalTransport
+from ._launch import LocalTransport, site_paths
 from ._pool import PoolSandbox
 
 __all__ = ["LocalSandbox", "local_settings"]
@@ -13,7 +13,8 @@ __all__ = ["LocalSandbox", "local_settings"]
 
 def local_settings(config: SandboxConfig) -> dict[str, Any]:
     """What a local worker needs to know before its first job."""
-    return {"isolation": config.isolation, "in_container": False, "uid_base": 200000, "tmpfs_mb": 256}
+    return {"isolation": config.isolation, "in_container": False, "uid_base": 200000, "tmpfs_mb": 256,
+            "paths": site_paths()}
 
 
 class LocalSandbox(PoolSandbox):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import platform
+import os
 import struct
 
 __all__ = ["filter_program", "install"]
@@ -47,7 +47,7 @@ def _insn(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
 
 def filter_program(machine: str | None = None) -> bytes | None:
     """The filter's BPF instructions for this machine, or None where its system call numbers are unknown."""
-    arch = _ARCHES.get(machine or platform.machine())
+    arch = _ARCHES.get(machine or os.uname().machine)
     if arch is None:
         return None
     audit_arch, column, clone, clone3 = arch

@@ -42,13 +42,10 @@ Everything else is a JSON object whose ``"$"`` names the type and ``"v"`` holds 
 
 from __future__ import annotations
 
-import base64
 import collections
-import decimal
-import fractions
 import json
+import sys
 import types
-from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["FORMAT_VERSION", "EncodeError", "Opaque", "decode", "dumps", "encode", "loads"]
@@ -74,19 +71,40 @@ class EncodeError(ValueError):
     """A value cannot be encoded exactly (``strict=True`` only): an object, a cycle, or too large."""
 
 
-@dataclass(frozen=True)
 class Opaque:
     """A value the encoding cannot rebuild: an object of another type, or one too large or cyclic to encode.
 
     Equal only to an ``Opaque`` with the same fields; hashes by type name (``value`` may be a list).
+    Immutable. (Not a dataclass: the sandbox worker avoids importing ``dataclasses``.)
     """
 
-    type_name: str
-    value: Any = None
-    reason: str = ""
+    __slots__ = ("type_name", "value", "reason")
+
+    def __init__(self, type_name: str, value: Any = None, reason: str = "") -> None:
+        object.__setattr__(self, "type_name", type_name)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "reason", reason)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Opaque is immutable: cannot set {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Opaque:
+            return NotImplemented
+        return (self.type_name, self.value, self.reason) == (other.type_name, other.value, other.reason)
 
     def __hash__(self) -> int:
         return hash((Opaque, self.type_name, self.reason))
+
+    def __repr__(self) -> str:
+        return f"Opaque(type_name={self.type_name!r}, value={self.value!r}, reason={self.reason!r})"
+
+
+def _stdlib_type(module: str, name: str) -> Any:
+    """A standard-library class, only if its module is loaded already (importing it would cost every
+    sandboxed child: a value of that type cannot exist before its module is imported)."""
+    loaded = sys.modules.get(module)
+    return getattr(loaded, name, None) if loaded is not None else None
 
 
 #: Modules whose names a type's name leaves out: the built-ins, and the sandboxed program itself.
@@ -152,13 +170,15 @@ class _Encoder:
         if cls is complex:
             return {"$": "complex", "v": [self.encode(x.real), self.encode(x.imag)]}
         if cls is bytes or cls is bytearray:
+            import binascii
+
             self.spend(len(x) * 4 // 3)
-            return {"$": cls.__name__, "v": base64.b64encode(x).decode("ascii")}
+            return {"$": cls.__name__, "v": binascii.b2a_base64(x, newline=False).decode("ascii")}
         if cls is range:
             return {"$": "range", "v": [x.start, x.stop, x.step]}
-        if cls is decimal.Decimal:
+        if cls is _stdlib_type("decimal", "Decimal"):
             return {"$": "Decimal", "v": str(x)}
-        if cls is fractions.Fraction:
+        if cls is _stdlib_type("fractions", "Fraction"):
             return {"$": "Fraction", "v": [self.encode(x.numerator), self.encode(x.denominator)]}
         if cls in _ITERATOR_TYPES:
             # Consuming runs the program's generator: fine, this runs inside the sandboxed child.
@@ -276,13 +296,19 @@ def decode(encoded: Any) -> Any:
     if tag == "complex":
         return complex(decode(v[0]), decode(v[1]))
     if tag in ("bytes", "bytearray"):
-        raw = base64.b64decode(v)
+        import binascii
+
+        raw = binascii.a2b_base64(v)
         return raw if tag == "bytes" else bytearray(raw)
     if tag == "range":
         return range(*v)
     if tag == "Decimal":
+        import decimal
+
         return decimal.Decimal(v)
     if tag == "Fraction":
+        import fractions
+
         return fractions.Fraction(decode(v[0]), decode(v[1]))
     if tag == "iterator":
         return iter([decode(x) for x in v])

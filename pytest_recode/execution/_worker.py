@@ -30,7 +30,7 @@ __all__ = ["main"]
 #: Only those: each module with a C library adds mappings every fork must copy, and `random` and
 #: `threading` add after-fork hooks, costing every child more than the import costs the few that use them.
 PRELOAD = ("re", "math", "collections", "typing", "heapq", "itertools", "functools", "copy", "operator",
-           "string", "bisect", "dataclasses", "enum", "numbers")
+           "string", "bisect")
 _SETUP_FAILED = 121  # exit status of a child that failed before running the program (as in _collect)
 
 
@@ -126,6 +126,7 @@ class Worker:
         self.snapshot: _harness.Snapshot | None = None
         self.devnull = os.open(os.devnull, os.O_RDONLY)
         self.ignores_sigint = isolation.child_uid is None
+        self.limits: dict[tuple[int, int, int, int], list[tuple[int, tuple[int, int]]]] = {}
         try:
             # Above every descriptor open now; the worker opens only a few per job, all numbered low.
             self.fd_ceiling = max(int(fd) for fd in os.listdir("/proc/self/fd")) + 1
@@ -135,6 +136,13 @@ class Worker:
     # -- the child -------------------------------------------------------------------------------------
     def _limits(self, job: dict[str, Any]) -> list[tuple[int, tuple[int, int]]]:
         """The resource limits of ``job``'s child, computed here in the worker (the child only applies them)."""
+        key = (int(job["timeout"]), job["memory_mb"], job["file_size_mb"], job["max_processes"])
+        cached = self.limits.get(key)
+        if cached is None:
+            cached = self.limits[key] = self._compute_limits(job)
+        return cached
+
+    def _compute_limits(self, job: dict[str, Any]) -> list[tuple[int, tuple[int, int]]]:
         cpu = int(job["timeout"]) + 2
         wanted = [(resource.RLIMIT_AS, job["memory_mb"] << 20, job["memory_mb"] << 20),
                   (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU first, SIGKILL a second later
@@ -275,6 +283,7 @@ class Worker:
 
 def main() -> None:
     config = json.loads(sys.argv[1])
+    sys.path.extend(path for path in config.get("paths", ()) if path not in sys.path)
     isolation = _isolation.isolate(config.get("isolation", "auto"), in_container=config.get("in_container", False),
                                    uid_base=config.get("uid_base", 200000), tmpfs_mb=config.get("tmpfs_mb", 256))
     proto_in, proto_out = os.dup(0), os.dup(1)
