@@ -79,27 +79,21 @@ def _enlarge(*ends: Any) -> None:
 
 
 def _remove(path: str) -> None:
-    """Delete a file or a whole tree, whatever modes the program left on it (and without shutil, whose
-    import loads compression libraries: every library mapped is one more thing each fork copies)."""
+    """Delete a file, link or whole tree, whatever modes the program left on it. Follows no symbolic link
+    (unlink removes the link itself), and uses no shutil, whose import loads compression libraries: every
+    library mapped is one more thing each fork copies."""
     try:
         os.unlink(path)
         return
     except IsADirectoryError:
         pass
-    except PermissionError:
-        os.chmod(os.path.dirname(path), 0o700)
-        os.unlink(path)
-        return
     try:
-        os.chmod(path, 0o700)
+        os.chmod(path, 0o700)  # a real directory: unlink would have removed a link to one
         for entry in os.scandir(path):
-            if entry.is_dir(follow_symlinks=False):
-                _remove(entry.path)
-            else:
-                os.unlink(entry.path)
+            _remove(entry.path)
         os.rmdir(path)
     except OSError:
-        pass  # a file the program made undeletable stays in its private tmpfs, wiped with the worker
+        pass  # left for the tmpfs to vanish with the worker; the next work directory is a fresh one
 
 
 def _wipe(path: str, *, keep_top: bool) -> None:
@@ -127,6 +121,9 @@ class Worker:
         self.devnull = os.open(os.devnull, os.O_RDONLY)
         self.ignores_sigint = isolation.child_uid is None
         self.limits: dict[tuple[int, int, int, int], list[tuple[int, tuple[int, int]]]] = {}
+        # Where programs can write, hence what is emptied after each one (when private to this worker).
+        self.wipe_roots = [root for root in dict.fromkeys([isolation.work_root, "/dev/shm"])
+                           if os.path.isdir(root) and os.access(root, os.W_OK)]
         try:
             # Above every descriptor open now; the worker opens only a few per job, all numbered low.
             self.fd_ceiling = max(int(fd) for fd in os.listdir("/proc/self/fd")) + 1
@@ -196,7 +193,12 @@ class Worker:
     def _workdir(self) -> str:
         if self.private_tmp:
             path = os.path.join(self.isolation.work_root, "work")
-            os.mkdir(path, 0o700)
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:  # a previous program left something it made undeletable
+                _remove(path)
+                path = os.path.join(self.isolation.work_root, f"work-{os.urandom(4).hex()}")
+                os.mkdir(path, 0o700)
         else:
             import tempfile
 
@@ -232,9 +234,8 @@ class Worker:
             os.waitpid(pid, 0)
             self.kill_leftovers(pid)
         if self.private_tmp:
-            for root in {self.isolation.work_root, "/dev/shm"}:
-                if os.path.isdir(root) and os.access(root, os.W_OK):
-                    _wipe(root, keep_top=True)
+            for root in self.wipe_roots:
+                _wipe(root, keep_top=True)
         else:
             _wipe(workdir, keep_top=False)
 

@@ -155,6 +155,15 @@ HOSTILE = {
     "files in /tmp and /dev/shm": Hostile(
         "open('/tmp/leak', 'w').write('x')\nopen('/dev/shm/leak', 'w').write('x')\nopen('here', 'w').write('x')\n",
         PASSED, test=None),
+    "files it made hard to delete": Hostile(dedent("""
+        import os
+        os.makedirs("a/b/c")
+        open("a/b/c/f", "w").close()
+        os.symlink("/etc", "a/etc")
+        os.chmod("a/b/c", 0)
+        os.chmod("a/b", 0o500)
+        os.chmod(".", 0o500)
+        """), PASSED, test=None),
     "a network connection": Hostile("import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=5)\n",
                                     FAILED, "OSError", test=None),
     "a name lookup": Hostile("import socket\nsocket.getaddrinfo('example.com', 80)\n", FAILED, "gaierror",
