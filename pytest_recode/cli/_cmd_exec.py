@@ -33,7 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _read_source(path: str) -> tuple[str | None, RunResult | None]:
     """The program's text, or the result that explains why there is none."""
     try:
-        data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read()
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return None, RunResult(Status.FAILED, 0.0, type(exc).__name__, f"cannot read {path!r}: {reason}")
