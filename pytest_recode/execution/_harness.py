@@ -36,12 +36,22 @@ from typing import Any
 
 from . import _serialize
 
-__all__ = ["Snapshot", "UncheckableResult", "run_in_child"]
+__all__ = ["Snapshot", "UncheckableResult", "compile_test", "run_in_child"]
 
 _MESSAGE_LIMIT = 2000
 _TRACEBACK_LIMIT = 4000
 _PROGRAM_FILE = "program.py"
 _TEST_FILE = "test.py"
+
+
+def compile_test(source: str) -> Any:
+    """The test code compiled (by the worker, once per distinct test: tests are the dataset's, trusted,
+    and shared by every completion of a problem), or None if it does not compile (the child then reports
+    the error as the program's failure, as it would have)."""
+    try:
+        return compile(source, _TEST_FILE, "exec", dont_inherit=True)
+    except Exception:  # noqa: BLE001 - SyntaxError, ValueError (null bytes), MemoryError, RecursionError
+        return None
 
 
 class UncheckableResult(TypeError):
@@ -205,7 +215,8 @@ def _run_tests(job: dict[str, Any], namespace: dict[str, Any], snapshot: Snapsho
     # replaces a program function of that name), but with builtins of their own: functions keep the
     # builtins they were created with, so the program's functions are unaffected.
     snapshot.prepare(namespace)
-    exec(compile(job["test"], _TEST_FILE, "exec", dont_inherit=True), namespace)
+    code = job.get("test_code")  # compiled by the worker before the fork, when it could
+    exec(code if code is not None else compile(job["test"], _TEST_FILE, "exec", dont_inherit=True), namespace)
     check = namespace.get("check")
     if not callable(check):
         raise NameError("the test code defines no check(candidate) function")

@@ -31,6 +31,7 @@ __all__ = ["main"]
 #: `threading` add after-fork hooks, costing every child more than the import costs the few that use them.
 PRELOAD = ("re", "math", "collections", "typing", "heapq", "itertools", "functools", "copy", "operator",
            "string", "bisect")
+_TEST_CACHE = 512  # compiled tests kept
 _SETUP_FAILED = 121  # exit status of a child that failed before running the program (as in _collect)
 
 
@@ -121,6 +122,7 @@ class Worker:
         self.devnull = os.open(os.devnull, os.O_RDONLY)
         self.ignores_sigint = isolation.child_uid is None
         self.limits: dict[tuple[int, int, int, int], list[tuple[int, tuple[int, int]]]] = {}
+        self.tests: dict[str, Any] = {}  # test source -> code (or None): a problem's completions share it
         # Where programs can write, hence what is emptied after each one (when private to this worker).
         self.wipe_roots = [root for root in dict.fromkeys([isolation.work_root, "/dev/shm"])
                            if os.path.isdir(root) and os.access(root, os.W_OK)]
@@ -190,6 +192,14 @@ class Worker:
             os._exit(0)
 
     # -- the parent ------------------------------------------------------------------------------------
+    def _test_code(self, source: str) -> Any:
+        code = self.tests.get(source)
+        if code is None and source not in self.tests:
+            if len(self.tests) >= _TEST_CACHE:
+                self.tests.pop(next(iter(self.tests)))
+            code = self.tests[source] = _harness.compile_test(source)
+        return code
+
     def _workdir(self) -> str:
         if self.private_tmp:
             path = os.path.join(self.isolation.work_root, "work")
@@ -248,6 +258,8 @@ class Worker:
         _enlarge(out_w, err_w, child_sock)
         nonce = os.urandom(16).hex()
         limits = self._limits(job)
+        if job.get("kind") == "tests":
+            job["test_code"] = self._test_code(job["test"])
         ceiling = max(self.fd_ceiling, out_r, out_w, err_r, err_w, result_sock.fileno(), child_sock.fileno()) + 1
         started = time.monotonic()
         pid = os.fork()

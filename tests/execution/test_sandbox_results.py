@@ -198,3 +198,11 @@ def test_test_code_imports_work_as_usual(sandbox: Sandbox) -> None:
         "    assert random.Random(0).random() < 1 and fractions.Fraction(1, 2) == 0.5\n"
     )
     assert sandbox.run_tests(ADD, test, "add").passed
+
+
+def test_a_test_that_does_not_compile_fails_the_run(sandbox: Sandbox) -> None:
+    # The worker compiles each distinct test once, ahead of the fork; a broken one fails in the child as usual.
+    for _ in range(2):
+        result = sandbox.run_tests(ADD, "def check(candidate):\n    assert (\n", "add")
+        assert (result.status, result.exception_type) == (Status.FAILED, "SyntaxError")
+        assert result.message.startswith("'(' was never closed (test.py, line 2)")
