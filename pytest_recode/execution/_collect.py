@@ -23,6 +23,7 @@ __all__ = ["Collector"]
 _SETUP_FAILED = 121
 _RESULT_LIMIT = 64 * 1024 * 1024
 _CREDS = struct.Struct("iII")
+_SCM_CREDENTIALS = getattr(socket, "SCM_CREDENTIALS", None)
 _DRAIN_S = 0.2
 _FIRST_LOOK_S, _LOOK_EVERY_S = 0.01, 0.1  # when to read a running child's output: first, then at most
 _SIGNAL_HINTS = {
@@ -73,9 +74,9 @@ class Collector:
     def _read(self, fd: int, poller: select.poll) -> None:
         if fd == self.result.fileno():
             data, ancillary, _, _ = self.result.recvmsg(1 << 16, socket.CMSG_SPACE(_CREDS.size))
-            sender = None
+            sender = None if _SCM_CREDENTIALS is not None else self.pid  # unchecked where unsupported
             for level, kind, payload in ancillary:
-                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                if level == socket.SOL_SOCKET and kind == _SCM_CREDENTIALS:
                     sender = _CREDS.unpack(payload[: _CREDS.size])[0]
             if data and sender == self.pid:
                 self._frames(data)

@@ -21,6 +21,7 @@ import ctypes
 import functools
 import os
 import signal
+from typing import Any
 
 __all__ = ["Isolation", "drop_capabilities", "isolate", "prctl"]
 
@@ -61,6 +62,14 @@ def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
 
+def _function(name: str) -> Any:
+    """A C library function; OSError (as for any refusal) where this system has none (not Linux)."""
+    try:
+        return getattr(_libc(), name)
+    except AttributeError:
+        raise OSError(0, f"{name}: not available on this system") from None
+
+
 def _check(result: int, what: str) -> int:
     if result == -1:
         errno = ctypes.get_errno()
@@ -69,18 +78,18 @@ def _check(result: int, what: str) -> int:
 
 
 def prctl(option: int, arg: int = 0) -> None:
-    _check(_libc().prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
-                         ctypes.c_ulong(0)), f"prctl({option})")
+    _check(_function("prctl")(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                              ctypes.c_ulong(0)), f"prctl({option})")
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     enc = (lambda s: None if s is None else s.encode())  # noqa: E731
-    _check(_libc().mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+    _check(_function("mount")(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
            f"mount {target}")
 
 
 def _unshare(flags: int) -> None:
-    _check(_libc().unshare(ctypes.c_int(flags)), "unshare")
+    _check(_function("unshare")(ctypes.c_int(flags)), "unshare")
 
 
 def drop_capabilities() -> None:
@@ -207,7 +216,7 @@ def _private_filesystem(notes: list[str], tmpfs_mb: int, child_uid: int | None) 
 
 def _set_hostname() -> None:
     name = b"sandbox"  # in the new UTS namespace: programs neither learn nor change the host's name
-    _check(_libc().sethostname(name, ctypes.c_size_t(len(name))), "sethostname")
+    _check(_function("sethostname")(name, ctypes.c_size_t(len(name))), "sethostname")
 
 
 def _become_init() -> None:

@@ -32,6 +32,7 @@ __all__ = ["main"]
 PRELOAD = ("re", "math", "collections", "typing", "heapq", "itertools", "functools", "copy", "operator",
            "string", "bisect")
 _TEST_CACHE = 512  # compiled tests kept
+_PASSCRED = getattr(socket, "SO_PASSCRED", None)  # Linux: the kernel names each writer (see _collect)
 _SETUP_FAILED = 121  # exit status of a child that failed before running the program (as in _collect)
 
 
@@ -122,6 +123,7 @@ class Worker:
         self.devnull = os.open(os.devnull, os.O_RDONLY)
         self.ignores_sigint = isolation.child_uid is None
         self.limits: dict[tuple[int, int, int, int], list[tuple[int, tuple[int, int]]]] = {}
+        self.pdeathsig = sys.platform.startswith("linux")
         self.tests: dict[str, Any] = {}  # test source -> code (or None): a problem's completions share it
         # Where programs can write, hence what is emptied after each one (when private to this worker).
         self.wipe_roots = [root for root in dict.fromkeys([isolation.work_root, "/dev/shm"])
@@ -182,7 +184,7 @@ class Worker:
                 os.setgroups([])
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
-            if not self.isolation.pid1:  # else the whole PID namespace dies with the worker anyway
+            if not self.isolation.pid1 and self.pdeathsig:  # else the PID namespace dies with the worker
                 _isolation.prctl(_isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
         except BaseException:  # noqa: BLE001 - report as a sandbox error, never run the program half-isolated
             os._exit(_SETUP_FAILED)
@@ -254,7 +256,8 @@ class Worker:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         result_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        result_sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        if _PASSCRED is not None:
+            result_sock.setsockopt(socket.SOL_SOCKET, _PASSCRED, 1)
         _enlarge(out_w, err_w, child_sock)
         nonce = os.urandom(16).hex()
         limits = self._limits(job)
@@ -304,7 +307,10 @@ def main() -> None:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    _isolation.prctl(_isolation.PR_SET_DUMPABLE, 0)  # no ptrace, no /proc/<pid>/mem for our own children
+    try:
+        _isolation.prctl(_isolation.PR_SET_DUMPABLE, 0)  # no ptrace, no /proc/<pid>/mem for our children
+    except OSError:
+        isolation.notes.append("programs may trace the worker (no prctl here)")
     for name in PRELOAD:
         try:
             __import__(name)
@@ -321,12 +327,17 @@ def main() -> None:
         os.environ.update(HOME=workdir, TMPDIR=workdir)
     # Shared by every child from here on: no privilege gained by exec, and no system call outside the
     # filter (the worker itself needs none of them any more).
-    _isolation.prctl(_isolation.PR_SET_NO_NEW_PRIVS, 1)
     program = _seccomp.filter_program()
-    if program is None:
-        isolation.notes.append("no seccomp filter (unknown system call numbers on this machine)")
-    else:
-        _seccomp.install(program)
+    try:
+        _isolation.prctl(_isolation.PR_SET_NO_NEW_PRIVS, 1)
+        if program is None:
+            isolation.notes.append("no seccomp filter (unknown system call numbers on this machine)")
+        else:
+            _seccomp.install(program)
+    except OSError as exc:
+        isolation.notes.append(f"no seccomp filter ({exc.strerror or exc})")
+    if _PASSCRED is None:
+        isolation.notes.append("results are not checked to come from the program's own process (no SO_PASSCRED)")
     worker.snapshot = _harness.Snapshot()
     # Everything loaded so far is shared with every child copy-on-write; keep the garbage collector from
     # touching (hence copying) it in each child.
