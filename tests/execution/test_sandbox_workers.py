@@ -233,3 +233,38 @@ def test_a_dead_container_is_replaced() -> None:
         assert box.run_tests(ADD, TEST, "add").passed
         (replacement,) = box._workers  # type: ignore[attr-defined]
         assert replacement is not worker
+
+
+NOT_ROOT_SCRIPT = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+from pytest_recode.execution import SandboxConfig, open_sandbox
+with open_sandbox(SandboxConfig(workers=1, timeout_s=2)) as box:
+    first = box.run("import os, socket\\nprint(os.getpid(), socket.gethostname())")
+    print(first.status.value, first.stdout.strip(), first.notes)
+    print(box.run("import socket\\nsocket.create_connection(('1.1.1.1', 80), timeout=5)").exception_type)
+    print(box.run("import os\\nwhile True:\\n    os.fork()").exception_type)
+    print(box.run("import os\\nfor s in (2, 15, 9):\\n    os.kill(os.getppid(), s)").status.value)
+"""
+
+
+def test_as_an_ordinary_user_a_user_namespace_does_the_isolation() -> None:
+    # A laptop: not root. Needs root here only to become someone else, and an interpreter they may run.
+    import shutil
+    import subprocess
+
+    python = "/usr/bin/python3"
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not os.access(python, os.X_OK):
+        pytest.skip("needs root, setpriv and /usr/bin/python3 to run a sandbox as an ordinary user")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    completed = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-c",
+                                NOT_ROOT_SCRIPT, root], capture_output=True, text=True, timeout=120, cwd="/")
+    if "No module named" in completed.stderr:
+        pytest.skip(f"{python} cannot import the package: {completed.stderr.strip().splitlines()[-1]}")
+    assert completed.stdout.splitlines() == [
+        "passed 2 sandbox ('programs run under your own user id (mapped to root inside a user namespace, "
+        "with no capabilities)',)",
+        "OSError",
+        "BlockingIOError",
+        "passed",
+    ], completed.stderr
