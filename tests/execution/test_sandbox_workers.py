@@ -224,7 +224,7 @@ def test_container_options_lock_the_container_down() -> None:
 
 @pytest.mark.docker
 def test_a_dead_container_is_replaced() -> None:
-    from conftest import open_or_skip
+    from sandbox_support import open_or_skip
 
     with open_or_skip(SandboxConfig(backend="docker", workers=1)) as box:
         assert box.run("x = 1").passed

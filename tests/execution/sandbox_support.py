@@ -1,0 +1,65 @@
+"""Helpers shared by the execution tests (a module of its own: test modules cannot import from conftest,
+whose module name every test directory's conftest shares)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pytest_recode import ResourceMissing, SandboxError
+from pytest_recode.execution import Sandbox, SandboxConfig, open_sandbox
+
+BACKENDS = [pytest.param("local", id="local"), pytest.param("docker", id="docker", marks=pytest.mark.docker)]
+
+#: A probe run after hostile programs: every process but the worker and itself, every file left behind.
+LEFTOVERS_PROBE = """\
+import os
+me = os.getpid()
+processes = sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me))
+files = sorted(os.path.join(top, name) for top in ("/tmp", "/dev/shm") if os.path.isdir(top)
+               for name in os.listdir(top))
+print(processes, files, os.listdir("."), os.getcwd())
+"""
+CLEAN = "[] ['/tmp/work'] [] /tmp/work\n"
+
+
+def docker_unavailable(image: str) -> str | None:
+    """Why the Docker tests cannot run here, with what enables them; None when they can."""
+    from pytest_recode.execution._docker import docker_client
+
+    try:
+        docker_client(image).close()
+    except (SandboxError, ResourceMissing) as exc:
+        return f"docker: {exc}"
+    return None
+
+
+def skip_without_docker(image: str = "pytest-recode-sandbox:latest") -> None:
+    reason = docker_unavailable(image)
+    if reason and os.environ.get("RECODE_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"RECODE_REQUIRE_DOCKER=1 but {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
+def open_or_skip(config: SandboxConfig) -> Sandbox:
+    if config.backend == "docker":
+        skip_without_docker(config.docker_image)
+    return open_sandbox(config)
+
+
+def host_sandbox_processes() -> list[tuple[int, int]]:
+    """(pid, uid) of host processes running as a sandbox child's private user id (200000 and up)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="utf-8") as handle:
+                uid = next(int(line.split()[1]) for line in handle if line.startswith("Uid:"))
+        except (OSError, StopIteration, ValueError):
+            continue
+        if uid >= 200000:
+            found.append((int(entry), uid))
+    return found
