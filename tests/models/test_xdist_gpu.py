@@ -37,6 +37,9 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     pytester.makepyfile(test_pinned=TESTS)
     monkeypatch.delenv("RECODE_GPU_DEVICES", raising=False)
     monkeypatch.delenv("RECODE_GPU_PINNED", raising=False)
+    # When this suite itself runs under xdist, its worker's identity must not leak into the inner runs.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
     return pytester
 
 
