@@ -3,83 +3,100 @@
 Write ``@recode_robust`` tests that perturb a dataset's prompts with ReCode's meaning-preserving
 transformations, have the model complete the nominal and the perturbed prompt, execute both in a sandbox,
 and fail when they behave differently. See the README for the options and the ``recode`` command.
+
+The public names below are imported on first use, so that loading the pytest plugin (which every pytest
+run in an environment with this package does) stays cheap.
 """
 
-from ._case import CaseOutcome, RecodeCase
-from ._decorator import RobustSpec, recode_robust
-from ._errors import (
-    DatasetError,
-    InvalidArgument,
-    ModelError,
-    RecodeError,
-    ResourceMissing,
-    RobustnessFailure,
-    SandboxError,
-    TransformError,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .execution import RunResult, Sandbox, SandboxConfig, Status, open_sandbox
-from .models import CodeModel, GenerationConfig, load_model
-from .problems import Problem, load_problems
-from .reference import ReferenceModel
-from .transforms import (
-    CATEGORIES,
-    TRANSFORM_NAMES,
-    Edit,
-    NotApplicable,
-    Perturbation,
-    Site,
-    Transform,
-    TransformConfig,
-    get_transform,
-)
 
-__all__ = [
-    "CATEGORIES",
-    "TRANSFORM_NAMES",
-    "CaseOutcome",
-    "CodeModel",
-    "DatasetError",
-    "Edit",
-    "GenerationConfig",
-    "InvalidArgument",
-    "ModelError",
-    "NotApplicable",
-    "Perturbation",
-    "Problem",
-    "RecodeCase",
-    "RecodeError",
-    "ReferenceModel",
-    "ResourceMissing",
-    "RobustSpec",
-    "RobustnessFailure",
-    "RunResult",
-    "Sandbox",
-    "SandboxConfig",
-    "SandboxError",
-    "Site",
-    "Status",
-    "Transform",
-    "TransformConfig",
-    "TransformError",
-    "__version__",
-    "get_transform",
-    "load_problems",
-    "load_model",
-    "open_sandbox",
-    "recode_robust",
-]
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    "CaseOutcome": "._case",
+    "RecodeCase": "._case",
+    "RobustSpec": "._decorator",
+    "recode_robust": "._decorator",
+    "DatasetError": "._errors",
+    "InvalidArgument": "._errors",
+    "ModelError": "._errors",
+    "RecodeError": "._errors",
+    "ResourceMissing": "._errors",
+    "RobustnessFailure": "._errors",
+    "SandboxError": "._errors",
+    "TransformError": "._errors",
+    "RunResult": ".execution",
+    "Sandbox": ".execution",
+    "SandboxConfig": ".execution",
+    "Status": ".execution",
+    "open_sandbox": ".execution",
+    "CodeModel": ".models",
+    "GenerationConfig": ".models",
+    "load_model": ".models",
+    "Problem": ".problems",
+    "load_problems": ".problems",
+    "ReferenceModel": ".reference",
+    "CATEGORIES": ".transforms",
+    "TRANSFORM_NAMES": ".transforms",
+    "Edit": ".transforms",
+    "NotApplicable": ".transforms",
+    "Perturbation": ".transforms",
+    "Site": ".transforms",
+    "Transform": ".transforms",
+    "TransformConfig": ".transforms",
+    "get_transform": ".transforms",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
 
 
-def _present_public_names() -> None:
-    # Tracebacks and reprs show `pytest_recode.RobustnessFailure`, not the private module it lives in.
-    for name in __all__:
-        obj = globals()[name]
-        if isinstance(obj, type) or callable(obj):
-            try:
-                obj.__module__ = __name__
-            except (AttributeError, TypeError):
-                pass
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'pytest_recode' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    if isinstance(value, type) or callable(value):
+        try:  # tracebacks and reprs show `pytest_recode.RobustnessFailure`, not its private module
+            value.__module__ = __name__
+        except (AttributeError, TypeError):
+            pass
+    globals()[name] = value
+    return value
 
 
-_present_public_names()
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from ._case import CaseOutcome, RecodeCase
+    from ._decorator import RobustSpec, recode_robust
+    from ._errors import (
+        DatasetError,
+        InvalidArgument,
+        ModelError,
+        RecodeError,
+        ResourceMissing,
+        RobustnessFailure,
+        SandboxError,
+        TransformError,
+    )
+    from .execution import RunResult, Sandbox, SandboxConfig, Status, open_sandbox
+    from .models import CodeModel, GenerationConfig, load_model
+    from .problems import Problem, load_problems
+    from .reference import ReferenceModel
+    from .transforms import (
+        CATEGORIES,
+        TRANSFORM_NAMES,
+        Edit,
+        NotApplicable,
+        Perturbation,
+        Site,
+        Transform,
+        TransformConfig,
+        get_transform,
+    )

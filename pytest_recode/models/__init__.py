@@ -26,17 +26,56 @@ A spec names a model one way everywhere (``--recode-model``, ``recode run --mode
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .._errors import ModelError
-from ._cache import CACHE_FILENAME, CompletionCache, cache_key, clear_cache
-from ._callable import CallableModel, as_code_model, load_python_callable
-from ._devices import device_for_worker, pin_from_environ, visible_devices, worker_number
-from ._engine import CompletionEngine, EngineStats
-from ._hf_model import TransformersModel
-from ._http import OpenAICompletionsModel
 from ._protocol import DECODERS, DEFAULT_STOP, DTYPES, CodeModel, GenerationConfig, ModelOptions
-from ._stops import cut_at_stop
-from ._tiny import TinyModelSpec, build_tiny_model
-from ._truncate import truncate_completion
+
+# Names from the heavier modules (sqlite3, urllib, the transformers glue) load on first use: the pytest
+# plugin imports this package in every pytest run.
+_LAZY: dict[str, str] = {
+    "CACHE_FILENAME": "._cache",
+    "CompletionCache": "._cache",
+    "cache_key": "._cache",
+    "clear_cache": "._cache",
+    "CallableModel": "._callable",
+    "as_code_model": "._callable",
+    "load_python_callable": "._callable",
+    "device_for_worker": "._devices",
+    "pin_from_environ": "._devices",
+    "visible_devices": "._devices",
+    "worker_number": "._devices",
+    "CompletionEngine": "._engine",
+    "EngineStats": "._engine",
+    "TransformersModel": "._hf_model",
+    "OpenAICompletionsModel": "._http",
+    "cut_at_stop": "._stops",
+    "TinyModelSpec": "._tiny",
+    "build_tiny_model": "._tiny",
+    "truncate_completion": "._truncate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'pytest_recode.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from ._cache import CACHE_FILENAME, CompletionCache, cache_key, clear_cache
+    from ._callable import CallableModel, as_code_model, load_python_callable
+    from ._devices import device_for_worker, pin_from_environ, visible_devices, worker_number
+    from ._engine import CompletionEngine, EngineStats
+    from ._hf_model import TransformersModel
+    from ._http import OpenAICompletionsModel
+    from ._stops import cut_at_stop
+    from ._tiny import TinyModelSpec, build_tiny_model
+    from ._truncate import truncate_completion
 
 __all__ = [
     "CACHE_FILENAME",
@@ -106,8 +145,12 @@ def load_model(spec: str, options: ModelOptions | None = None) -> CodeModel:
     check_model_spec(spec)
     kind = spec_kind(spec)
     if kind == "python":
+        from ._callable import load_python_callable
+
         return load_python_callable(spec[len("python:") :])
     if kind == "http":
+        from ._http import OpenAICompletionsModel
+
         return OpenAICompletionsModel(spec, timeout_s=options.timeout_s, batch_size=options.batch_size).connect()
     from ._hf_load import load_transformers
 
