@@ -201,11 +201,18 @@ def _private_filesystem(notes: list[str], tmpfs_mb: int, child_uid: int | None) 
     _read_only_everywhere(notes)
     import sys
 
-    # A tmpfs over /tmp would hide an interpreter or virtual environment that lives there.
-    tmp_hosts_python = any(p == "/tmp" or p.startswith("/tmp/") for p in [sys.prefix, sys.base_prefix, *sys.path])
+    # A tmpfs over /tmp hides whatever lives there. The worker needs only the standard library once it runs
+    # (its own code arrived on the command line), so a virtual environment or checkout under /tmp (a CI
+    # clone, say) costs programs only its third-party packages; a standard library under /tmp is kept.
+    def under_tmp(path: str) -> bool:
+        return path == "/tmp" or path.startswith("/tmp/")
+
+    stdlib_under_tmp = any(under_tmp(p) for p in (sys.base_prefix, sys.base_exec_prefix))
+    if not stdlib_under_tmp:
+        sys.path[:] = [p for p in sys.path if not under_tmp(p)]
     work_root = "/tmp"
     for target in ("/tmp", "/dev/shm"):
-        if target == "/tmp" and tmp_hosts_python:
+        if target == "/tmp" and stdlib_under_tmp:
             notes.append("/tmp stays read-only (the interpreter lives under it); programs write under /dev/shm")
             work_root = _FALLBACK_WORK_ROOT
             continue

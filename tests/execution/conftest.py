@@ -17,7 +17,7 @@ from pytest_recode.execution import Sandbox, SandboxConfig
 @pytest.fixture(scope="session", params=BACKENDS)
 def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """One worker (so that a probe runs where the program ran), short limits."""
-    with open_or_skip(SandboxConfig(backend=request.param, workers=1, timeout_s=1.0, memory_mb=256)) as box:
+    with open_or_skip(SandboxConfig(backend=request.param, workers=1, timeout_s=2.0, memory_mb=256)) as box:
         yield box
 
 

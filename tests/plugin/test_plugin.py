@@ -202,7 +202,8 @@ def test_xdist_workers_report_to_one_summary(tiny_project: pytest.Pytester) -> N
     ])
 
 
-def test_dataset_errors_are_reported_at_collection(pytester: pytest.Pytester) -> None:
+def test_dataset_errors_are_reported_at_collection(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RECODE_MBPP_PATH", raising=False)
     pytester.makepyfile("""
 from pytest_recode import recode_robust
 

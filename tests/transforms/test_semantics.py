@@ -304,7 +304,7 @@ def test_snippets_are_what_they_claim(snippet: str) -> None:
 
 # -- whole datasets, in the sandbox (slow) ------------------------------------------------------------
 def _preserved(problems: list[Problem]) -> tuple[int, int, list[str]]:
-    from pytest_recode.execution import open_sandbox
+    from pytest_recode.execution import SandboxConfig, open_sandbox
     from pytest_recode.transforms._dataset import check_variants, make_transforms, perturb_dataset
 
     names = [n for n in transform_names(["syntax", "format", "function_name"]) if n != "VarRenamerCB"]
@@ -312,7 +312,8 @@ def _preserved(problems: list[Problem]) -> tuple[int, int, list[str]]:
     for transform in make_transforms(names):
         if transform.unavailable() is None:
             done.append((transform, list(perturb_dataset(transform, problems, 5))))
-    with open_sandbox() as sandbox:
+    # MBPP/123's reference solution takes ~2.6 s alone: a loaded machine must not turn it into a timeout.
+    with open_sandbox(SandboxConfig(timeout_s=30)) as sandbox:
         report = check_variants(done, sandbox)
     failures = [f"{c.transform} {t} s{s}: {d}" for c in report.checks for t, s, d in c.failures]
     return report.preserved, report.total, failures
