@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 
 import pytest
+from shared_data import SHARED_DATA
 
 # Nothing in the test suite may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-SHARED_DATA = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,7 +39,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def mbpp_path() -> str:
-    """ReCode's MBPP file: $RECODE_MBPP_PATH, else the shared copy beside the checkout."""
+    """ReCode's MBPP file: $RECODE_MBPP_PATH, else the shared data's copy."""
     path = os.environ.get("RECODE_MBPP_PATH") or os.path.join(SHARED_DATA, "mbpp_wtest.jsonl")
     if not os.path.exists(path):
         pytest.skip(f"MBPP data not found at {path}; set RECODE_MBPP_PATH")

@@ -8,12 +8,14 @@ import textwrap
 import warnings
 from pathlib import Path
 
+from shared_data import SHARED_DATA
+
 import pytest
 
 from pytest_recode import Problem, load_problems
 from pytest_recode.problems import SPLIT_MARKER, join_at_marker, partial_variant, split_at_marker
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "data" / "recode-reference" / "humaneval_partial.jsonl"
+REFERENCE = Path(SHARED_DATA) / "recode-reference" / "humaneval_partial.jsonl"
 HUMANEVAL = load_problems("humaneval")
 HUMANEVAL_PARTIAL = load_problems("humaneval", partial=True)
 

@@ -6,6 +6,8 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
+
+from shared_data import SHARED_DATA
 from typing import Any
 
 import pytest
@@ -28,7 +30,7 @@ from pytest_recode.transforms._dataset import (
 
 HUMANEVAL = load_problems("humaneval")
 SOME = [HUMANEVAL[i] for i in (0, 2, 12, 33)]  # HumanEval/2 has a one-line body: no partial variant
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "data" / "recode-reference"
+REFERENCE = Path(SHARED_DATA) / "recode-reference"
 
 
 class InProcess(Sandbox):
