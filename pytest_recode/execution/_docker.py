@@ -19,7 +19,7 @@ from typing import Any
 
 from .._errors import ResourceMissing, SandboxError
 from ._api import SandboxConfig
-from ._launch import WORKER_ENV, WorkerLost, worker_command
+from ._launch import WORKER_ENV, WorkerLost, worker_bundle, worker_command
 from ._pool import PoolSandbox
 
 __all__ = ["DockerSandbox", "container_options", "docker_client"]
@@ -90,6 +90,7 @@ class DockerTransport:
         self._raw = bytearray()
         self._stdout = bytearray()
         self._stderr = bytearray()
+        self.send(worker_bundle())
 
     def send(self, data: bytes) -> None:
         try:

@@ -1,9 +1,12 @@
 """Starting a sandbox worker: its command line, and the transport to a local worker process.
 
-The worker is a handful of standard-library-only modules of this package. They travel as command-line
-arguments of ``python -c LOADER``, so the same worker starts from a local interpreter or inside a container
-whose image has nothing but ``python3`` (no file to copy, nothing to mount), and each module gets a private
-copy of the builtins, so a program that replaces ``builtins.type`` cannot change the worker's own code.
+The worker is a handful of standard-library-only modules of this package. The host sends their sources as
+the first bytes on the worker's stdin (see :func:`worker_bundle`) to a small loader run as
+``python -S -c LOADER SETTINGS``, so the same worker starts from a local interpreter or inside a container
+whose image has nothing but ``python3`` (no file to copy, nothing to mount). Not on the command line:
+the interpreter keeps several copies of its arguments for good, megabytes that every fork of the worker
+would copy. Each module gets a private copy of the builtins, so a program that replaces
+``builtins.type`` cannot change the worker's own code.
 """
 
 from __future__ import annotations
@@ -20,27 +23,51 @@ from typing import Any
 
 from .._errors import SandboxError
 
-__all__ = ["LOADER", "LocalTransport", "WorkerLost", "worker_command"]
+__all__ = ["LOADER", "LocalTransport", "WorkerLost", "worker_bundle", "worker_command"]
 
-#: The worker's modules, in dependency order.
-WORKER_MODULES = ("_serialize", "_isolation", "_seccomp", "_harness", "_collect", "_worker")
+#: The worker's modules.
+WORKER_MODULES = ("_serialize", "_isolation", "_seccomp", "_harness", "_frames", "_collect", "_workdir", "_forker",
+                  "_manager", "_worker")
 
+# The sources come first on stdin: a 4-byte length, then NAME NUL SOURCE NUL ... (source text has no NUL).
+# Modules are executed when first imported, not all at start: the forker, which every program's fork
+# copies, then holds only what it uses.
 LOADER = """\
-import builtins, sys, types
+import builtins, os, sys, types
 sys.path[:] = [p for p in sys.path if p]
+def read(size):
+    chunks = []
+    while size:
+        chunk = os.read(0, size)
+        if not chunk:
+            raise SystemExit("the sandbox worker got no code on its stdin")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+parts = read(int.from_bytes(read(4), "big")).decode("utf-8").split("\\0")
+sources = dict(zip(parts[::2], parts[1::2]))
+del parts
 package = types.ModuleType("recode_sandbox")
 package.__path__ = []
 sys.modules["recode_sandbox"] = package
-arguments = sys.argv[2:]
-for i in range(0, len(arguments), 2):
-    name = "recode_sandbox." + arguments[i]
-    module = types.ModuleType(name)
-    module.__package__, module.__file__ = "recode_sandbox", "<" + name + ">"
-    module.__builtins__ = dict(builtins.__dict__)
-    sys.modules[name] = module
-    exec(compile(arguments[i + 1], module.__file__, "exec"), module.__dict__)
-    setattr(package, arguments[i], module)
-sys.modules["recode_sandbox._worker"].main()
+class Loader:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        prefix, _, short = name.rpartition(".")
+        if prefix == "recode_sandbox" and short in sources:
+            return type(sys.__spec__)(name, Loader)
+    @staticmethod
+    def create_module(spec):
+        return None
+    @staticmethod
+    def exec_module(module):
+        module.__file__ = "<" + module.__name__ + ">"
+        module.__builtins__ = dict(builtins.__dict__)
+        source = sources.pop(module.__name__.rpartition(".")[2])
+        exec(compile(source, module.__file__, "exec"), module.__dict__)
+sys.meta_path.insert(0, Loader)
+from recode_sandbox import _worker
+_worker.main()
 """
 
 #: The environment of every worker: nothing of the caller's, a fixed hash seed so that set and dict
@@ -54,16 +81,22 @@ class WorkerLost(Exception):
 
 
 def worker_command(python: str, settings: dict[str, Any]) -> list[str]:
-    """``python -S -c LOADER SETTINGS NAME SOURCE ...`` for the worker.
+    """``python -S -c LOADER SETTINGS``: the worker, once :func:`worker_bundle` is written to its stdin.
 
     ``-S``: no ``site`` module, whose imports every fork would copy; the worker puts ``settings["paths"]``
     (this interpreter's site-packages, see :func:`site_paths`) on ``sys.path`` itself.
     """
-    command = [python, "-S", "-c", LOADER, json.dumps(settings)]
+    return [python, "-S", "-c", LOADER, json.dumps(settings)]
+
+
+def worker_bundle() -> bytes:
+    """The worker's sources, as the loader reads them first from its stdin."""
     package = resources.files(__package__)
+    parts = []
     for name in WORKER_MODULES:
-        command += [name, package.joinpath(f"{name}.py").read_text(encoding="utf-8")]
-    return command
+        parts += [name, package.joinpath(f"{name}.py").read_text(encoding="utf-8")]
+    data = "\0".join(parts).encode("utf-8")
+    return len(data).to_bytes(4, "big") + data
 
 
 def site_paths() -> list[str]:
@@ -97,6 +130,7 @@ class LocalTransport:
         self._in = self.process.stdin.fileno()  # type: ignore[union-attr]
         self._out = self.process.stdout.fileno()  # type: ignore[union-attr]
         self._buffer = bytearray()
+        self.send(worker_bundle())
 
     def send(self, data: bytes) -> None:
         data = memoryview(data)

@@ -107,6 +107,9 @@ HOSTILE = {
         FAILED, "SandboxTampering"),
     "a forked copy reports instead": Hostile("import os\nif os.fork():\n    os._exit(0)\n" + RIGHT, FAILED,
                                              "SystemExit"),
+    # The copy's verdict surely arrives first: only the sender check can turn it away.
+    "a forked copy reports first": Hostile(
+        "import os\npid = os.fork()\nif pid:\n    os.waitpid(pid, 0)\n    os._exit(0)\n" + RIGHT, FAILED, "SystemExit"),
     # -- the worker and the runner -------------------------------------------------------------------------
     "os.kill(os.getppid(), 9)": Hostile("import os\nos.kill(os.getppid(), 9)\n" + RIGHT, FAILED, "PermissionError",
                                         elsewhere={"docker": (PASSED, None)}),  # PID 1 ignores it

@@ -1,0 +1,283 @@
+"""The forker: the one process of a worker that forks, one child per program.
+
+Standard library only (part of the worker). Every fork write-protects all of the forking process's memory,
+so each page it touches afterwards costs a page fault (a copy, while the child lives); the child likewise
+copies each page it touches, and fork and exit take time for every mapping (each shared library is five).
+So the forker holds only what children need (preloaded modules, the verdict harness's snapshot, compiled
+tests; ``os``, ``signal`` and ``json``, not ``socket`` or ``select``), and its loop per program is a handful
+of system calls on a few small objects. Everything else a job needs (framing with the host, collecting
+outputs and the verdict, the work directory) happens in the manager (``_worker.py``), which never forks.
+
+Two ways to run it:
+
+- as its own process (:func:`serve`): PID 1 of the worker's PID namespace, a child of the manager, which
+  sits outside the namespace. Its descriptors 0-3 are, for good, /dev/null and the write ends of the
+  stdout and stderr pipes and of the result socket, which children inherit as they are. The manager sends
+  each job on a pipe (a header, the child's job as JSON, maybe a test to compile); the forker forks, waits
+  for the child until the job's timeout (then kills it), kills and reaps every process the program left
+  (it is PID 1: ``kill(-1)`` reaches exactly the namespace's other processes, never the manager), and
+  writes back the child's wait status. Only then, with every writer gone, does the manager take the
+  job's outputs. The child says hello on the result channel before running the program, so the manager
+  learns its process id as the kernel reports it in the manager's namespace.
+- inside the worker (:class:`Zygote` used directly: Docker and the ``plain`` mode), where the worker is
+  the only process that may stay alive; each job then has pipes of its own, dup'ed into place.
+"""
+
+from __future__ import annotations
+
+import _signal
+import gc
+import json
+import os
+import resource
+import signal
+import sys
+import time
+from typing import Any
+
+from . import _harness, _isolation
+
+__all__ = ["HEADER_SIZE", "HELLO", "TEST_SLOTS", "Zygote", "header", "kill_leftovers", "prepare", "serve"]
+
+#: Modules most HumanEval/MBPP programs and tests import, loaded once here so no child pays for them.
+#: Only those: each module with a C library adds mappings every fork must copy (``bisect`` and ``heapq``,
+#: used by under 2% of MBPP and no HumanEval problem, cost every child more than the import costs the few
+#: that use them), and `random` and `threading` add after-fork hooks.
+PRELOAD = ("re", "math", "collections", "typing", "itertools", "functools", "copy", "operator", "string")
+#: manager -> forker, before each job: payload size, test source size (0: none to compile), test slot + 1
+#: (0: none), timeout in milliseconds; 4 bytes each, big-endian. The payload (the child's job, JSON) and
+#: the test source follow.
+HEADER_SIZE = 16
+#: The child's first frame on the result channel: empty, so that its sender is the child itself.
+HELLO = b"\x00\x00\x00\x00"
+TEST_SLOTS = 512  # compiled tests kept (the manager picks the slot of each)
+SETUP_FAILED = 121  # exit status of a child that failed before running the program (as in _collect)
+_CHLD = (signal.SIGCHLD,)
+_SCAN = json.JSONDecoder().scan_once  # the C scanner: one call, no Python-level decoding code
+_setrlimit = resource.setrlimit
+_sigmask = _signal.pthread_sigmask  # not signal.pthread_sigmask, which makes enums of the old mask
+
+
+def header(size: int, test_size: int, slot: int, timeout: float) -> bytes:
+    return b"".join(n.to_bytes(4, "big") for n in (size, test_size, slot + 1, max(1, round(timeout * 1000))))
+
+
+class Zygote:
+    """What every child starts from, set up once; :meth:`child` turns a fork into a sandboxed program.
+
+    ``fds_in_place``: descriptors 0-3 already are what the child needs (the forker process); else each
+    child gets its stdout, stderr and result descriptors to dup into place. ``own_limits`` (the forker
+    only): the resource limits the same for every job of the worker, set once on the forker itself, which
+    children inherit.
+    """
+
+    def __init__(self, isolation: _isolation.Isolation, *, private_tmp: bool, fds_in_place: bool) -> None:
+        self.private_tmp = private_tmp
+        self.fds_in_place = fds_in_place
+        self.child_uid = isolation.child_uid
+        self.pid1 = isolation.pid1
+        self.ignores_sigint = isolation.child_uid is None
+        self.pdeathsig = sys.platform.startswith("linux") and not isolation.pid1  # else dies with PID 1
+        self.devnull = os.open(os.devnull, os.O_RDONLY)
+        self.tests: list[Any] = [(None, "")] * TEST_SLOTS  # slot -> (compiled test or None, its source)
+        self.snapshot: _harness.Snapshot | None = None
+        self.fd_ceiling = 1024
+        self.own_limits: list[Any] | None = None  # set on this process: children need not set them again
+
+    def seal(self) -> None:
+        """Record the descriptors open now: a child closes every one above 3 (one close_range call)."""
+        try:
+            self.fd_ceiling = max(int(fd) for fd in os.listdir("/proc/self/fd")) + 1
+        except (OSError, ValueError):
+            self.fd_ceiling = 1024
+
+    def compile_test(self, slot: int, source: str) -> None:
+        self.tests[slot] = (_harness.compile_test(source), source)
+
+    def adopt_limits(self, limits: list[Any]) -> None:
+        """Set ``limits`` on this process (the forker), once; where that fails children set them each."""
+        if limits == self.own_limits:
+            return
+        self.own_limits = None
+        try:
+            for which, soft, hard in limits:
+                _setrlimit(which, (soft, hard))
+        except (OSError, ValueError):
+            return
+        self.own_limits = limits
+
+    def job(self, text: str, slot: int) -> dict[str, Any]:
+        """The child's job, decoded here in the forker before the fork (its pages are the forker's to
+        write cheaply; the child's every page written is a copy)."""
+        job = _SCAN(text, 0)[0]
+        job["test_code"], job["test"] = self.tests[slot] if slot >= 0 else (None, None)
+        if job["own_limits"] == self.own_limits:
+            job["own_limits"] = ()
+        return job
+
+    def child(self, job: dict[str, Any], fds: tuple[int, int, int] | None = None) -> None:
+        """In a freshly forked child: isolate it, run ``job``, exit. Never returns."""
+        # As little Python as possible here: every object touched is a page copied from the forker, which
+        # already set what all children share (no_new_privs, seccomp, environment, signals, limits).
+        try:
+            os.setsid()
+            if fds is not None:
+                os.dup2(self.devnull, 0)
+                os.dup2(fds[0], 1)
+                os.dup2(fds[1], 2)
+                os.dup2(fds[2], 3)
+                os.closerange(4, max(self.fd_ceiling, *fds) + 1)
+            else:
+                os.closerange(4, self.fd_ceiling)
+                _sigmask(signal.SIG_UNBLOCK, _CHLD)  # the forker waits for it blocked
+            os.chdir(job["workdir"])
+            if not self.private_tmp:
+                os.environ.update(HOME=job["workdir"], TMPDIR=job["workdir"])
+            if self.ignores_sigint:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+            for which, soft, hard in job["own_limits"]:
+                _setrlimit(which, (soft, hard))
+            for which, soft, hard in job["limits"]:
+                _setrlimit(which, (soft, hard))
+            uid = self.child_uid
+            if uid is not None:
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+            if self.pdeathsig:
+                _isolation.prctl(_isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+            os.write(3, HELLO)
+        except BaseException:  # noqa: BLE001 - report as a sandbox error, never run the program half-isolated
+            os._exit(SETUP_FAILED)
+        try:
+            _harness.run_in_child(job, job["nonce"], 3, self.snapshot)
+        finally:
+            os._exit(0)
+
+
+def prepare(zygote: Zygote, notes: list[str]) -> None:
+    """Make this process the children's template: modules, no new privileges, seccomp, the harness."""
+    from . import _seccomp
+
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        _isolation.prctl(_isolation.PR_SET_DUMPABLE, 0)  # no ptrace, no /proc/<pid>/mem for our children
+    except OSError:
+        notes.append("programs may trace the worker (no prctl here)")
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    sys.argv = ["program.py"]
+    if zygote.ignores_sigint:
+        # Programs run under our own user id and could interrupt us: PID 1 gets no signal it has no handler
+        # for, so take Python's SIGINT handler away (children put it back).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Shared by every child from here on: no privilege gained by exec, and no system call outside the
+    # filter (this process needs none of them any more).
+    program = _seccomp.filter_program()
+    try:
+        _isolation.prctl(_isolation.PR_SET_NO_NEW_PRIVS, 1)
+        if program is None:
+            notes.append("no seccomp filter (unknown system call numbers on this machine)")
+        else:
+            _seccomp.install(program)
+    except OSError as exc:
+        notes.append(f"no seccomp filter ({exc.strerror or exc})")
+    zygote.snapshot = _harness.Snapshot()
+
+
+def freeze() -> None:
+    """Everything loaded so far is shared with every child copy-on-write: keep the garbage collector from
+    touching (hence copying) it in each child, and hand the C heap's free pages back (fewer to map)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        _isolation.malloc_trim()
+    except OSError:
+        pass
+
+
+def kill_leftovers(pid1: bool, pid: int) -> None:
+    """Kill every process the program left; called once its first process (``pid``) has been reaped."""
+    if not pid1:
+        try:
+            os.killpg(pid, signal.SIGKILL)  # the best we can do without a PID namespace
+        except OSError:
+            pass
+        return
+    # PID 1 of its namespace: every other process in it belongs to the program (and is our child, orphans
+    # are re-parented to us). None left, the common case: kill(-1) finds no process at all.
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    while True:  # a process killed while forking leaves no child behind: kill again until none is left
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _wait(pid: int, timeout: float) -> tuple[int, int]:
+    """Wait (SIGCHLD blocked) for child ``pid`` at most ``timeout`` s, then kill it: (status, 1 if killed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        # A SIGCHLD may come from a leftover of an earlier program, or may have come before we wait.
+        if signal.sigtimedwait(_CHLD, max(0.0, deadline - time.monotonic())) is None:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return status, 0
+            os.kill(pid, signal.SIGKILL)  # not reaped yet: the pid is still this child's
+            return os.waitpid(pid, 0)[1], 1
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status, 0
+
+
+def _read_more(fd: int, size: int, data: bytes) -> bytes:
+    chunks = [data]
+    size -= len(data)
+    while size > 0:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            os._exit(0)  # the manager is gone
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def serve(zygote: Zygote, jobs: int, status: int) -> None:
+    """The forker's loop: one job per message from the manager, until it closes ``jobs``. Never returns."""
+    _sigmask(signal.SIG_BLOCK, _CHLD)
+    read, fork, write, pid1 = os.read, os.fork, os.write, zygote.pid1
+    while True:
+        data = read(jobs, 1 << 16)
+        if not data:
+            os._exit(0)
+        if len(data) < HEADER_SIZE:
+            data = _read_more(jobs, HEADER_SIZE, data)
+        size, test_size = int.from_bytes(data[0:4], "big"), int.from_bytes(data[4:8], "big")
+        end = HEADER_SIZE + size + test_size
+        if len(data) < end:
+            data = _read_more(jobs, end, data)
+        slot = int.from_bytes(data[8:12], "big") - 1
+        if test_size:
+            zygote.compile_test(slot, data[HEADER_SIZE + size : end].decode("utf-8", errors="surrogatepass"))
+        job = zygote.job(data[HEADER_SIZE : HEADER_SIZE + size].decode("ascii"), slot)
+        if job["own_limits"]:
+            zygote.adopt_limits(job["own_limits"])
+            if job["own_limits"] == zygote.own_limits:
+                job["own_limits"] = ()
+        pid = fork()
+        if pid == 0:
+            zygote.child(job)
+        del job
+        wait_status, timed_out = _wait(pid, int.from_bytes(data[12:16], "big") / 1000)
+        kill_leftovers(pid1, pid)
+        write(status, wait_status.to_bytes(4, "big") + (b"\x01" if timed_out else b"\x00"))
