@@ -19,7 +19,7 @@ from typing import Any
 
 from .._errors import ResourceMissing, SandboxError
 from ._api import SandboxConfig
-from ._launch import WORKER_ENV, WorkerLost, worker_bundle, worker_command
+from ._launch import LAUNCH_ENV, WorkerLost, worker_bundle, worker_command
 from ._pool import PoolSandbox
 
 __all__ = ["DockerSandbox", "container_options", "docker_client"]
@@ -62,7 +62,7 @@ def container_options(config: SandboxConfig) -> dict[str, Any]:
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "ipc_mode": "private",
-        "environment": dict(WORKER_ENV),
+        "environment": dict(LAUNCH_ENV),
         "working_dir": "/tmp",
         "labels": {_LABEL: "1"},
         # With detach=False the SDK sets StdinOnce: our socket closing ends the worker, hence the container.
@@ -106,7 +106,7 @@ class DockerTransport:
         ready, _, _ = select.select([self._sock], [], [], remaining)
         if not ready:
             return
-        chunk = self._sock.recv(1 << 20)
+        chunk = self._sock.recv(1 << 16)  # under the C library's mmap threshold (see _launch._READ)
         if not chunk:
             raise WorkerLost("the container ended unexpectedly")
         self._raw += chunk

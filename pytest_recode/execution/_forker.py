@@ -37,17 +37,21 @@ from typing import Any
 
 from . import _harness, _isolation
 
-__all__ = ["HEADER_SIZE", "HELLO", "TEST_SLOTS", "Zygote", "header", "kill_leftovers", "prepare", "serve"]
+__all__ = ["FIELDS", "HEADER_SIZE", "HELLO", "TEST_SLOTS", "Zygote", "header", "kill_leftovers", "prepare", "serve"]
 
 #: Modules most HumanEval/MBPP programs and tests import, loaded once here so no child pays for them.
 #: Only those: each module with a C library adds mappings every fork must copy (``bisect`` and ``heapq``,
 #: used by under 2% of MBPP and no HumanEval problem, cost every child more than the import costs the few
 #: that use them), and `random` and `threading` add after-fork hooks.
 PRELOAD = ("re", "math", "collections", "typing", "itertools", "functools", "copy", "operator", "string")
-#: manager -> forker, before each job: payload size, test source size (0: none to compile), test slot + 1
-#: (0: none), timeout in milliseconds; 4 bytes each, big-endian. The payload (the child's job, JSON) and
-#: the test source follow.
+#: manager -> forker, before each job: HEADER_SIZE bytes, 4-byte big-endian numbers: the job's size, the
+#: size of a test source to compile (0: none), its slot + 1 (0: none), the timeout in milliseconds. The job
+#: follows: NUL-separated fields (see :func:`job_fields`), then the test source.
 HEADER_SIZE = 16
+#: The job's fields, in order: ``call`` is JSON ``[entry point, inputs]``, ``limits`` JSON ``[per worker, per
+#: child]`` or empty (unchanged), ``workdir`` empty but when it was made anew; the program comes last,
+#: whole (it may hold NUL bytes).
+FIELDS = ("kind", "nonce", "value_limit", "workdir", "limits", "call", "program")
 #: The child's first frame on the result channel: empty, so that its sender is the child itself.
 HELLO = b"\x00\x00\x00\x00"
 TEST_SLOTS = 512  # compiled tests kept (the manager picks the slot of each)
@@ -66,9 +70,8 @@ class Zygote:
     """What every child starts from, set up once; :meth:`child` turns a fork into a sandboxed program.
 
     ``fds_in_place``: descriptors 0-3 already are what the child needs (the forker process); else each
-    child gets its stdout, stderr and result descriptors to dup into place. ``own_limits`` (the forker
-    only): the resource limits the same for every job of the worker, set once on the forker itself, which
-    children inherit.
+    child gets its stdout, stderr and result descriptors to dup into place. The forker sets the resource
+    limits that are the same for every job of the worker on itself, once; children inherit them.
     """
 
     def __init__(self, isolation: _isolation.Isolation, *, private_tmp: bool, fds_in_place: bool) -> None:
@@ -82,57 +85,64 @@ class Zygote:
         self.tests: list[Any] = [(None, "")] * TEST_SLOTS  # slot -> (compiled test or None, its source)
         self.snapshot: _harness.Snapshot | None = None
         self.fd_ceiling = 1024
-        self.own_limits: list[Any] | None = None  # set on this process: children need not set them again
+        self.child_limits: Any = ()  # the per-worker limits children must still set (if this process could not)
+        self.each_limits: Any = ()  # the limits every child sets (the CPU time: its own count)
+        self.run: Any = None  # set by seal()
 
     def seal(self) -> None:
-        """Record the descriptors open now: a child closes every one above 3 (one close_range call)."""
+        """Record the descriptors open now (a child closes every one above 3, in one close_range call), and
+        make :attr:`run`, what a child of the forker process runs."""
         try:
             self.fd_ceiling = max(int(fd) for fd in os.listdir("/proc/self/fd")) + 1
         except (OSError, ValueError):
             self.fd_ceiling = 1024
+        self.run = _child_in_place(self)
 
     def compile_test(self, slot: int, source: str) -> None:
         self.tests[slot] = (_harness.compile_test(source), source)
 
     def adopt_limits(self, limits: list[Any]) -> None:
-        """Set ``limits`` on this process (the forker), once; where that fails children set them each."""
-        if limits == self.own_limits:
-            return
-        self.own_limits = None
+        """Set ``limits`` on this process (the forker); where that fails children set them each."""
+        self.child_limits = limits
         try:
             for which, soft, hard in limits:
                 _setrlimit(which, (soft, hard))
         except (OSError, ValueError):
             return
-        self.own_limits = limits
+        self.child_limits = ()
 
-    def job(self, text: str, slot: int) -> dict[str, Any]:
-        """The child's job, decoded here in the forker before the fork (its pages are the forker's to
-        write cheaply; the child's every page written is a copy)."""
-        job = _SCAN(text, 0)[0]
-        job["test_code"], job["test"] = self.tests[slot] if slot >= 0 else (None, None)
-        if job["own_limits"] == self.own_limits:
-            job["own_limits"] = ()
-        return job
+    def job(self, data: bytes, start: int, end: int, slot: int) -> dict[str, Any]:
+        """The child's job, decoded here in the forker before the fork, where writing a page costs less than
+        in the child (a write after the last child ended needs no copy). Few objects: plain fields, not
+        JSON; the limits only when they change, the work directory only when it was made anew (the
+        child inherits this process's working directory)."""
+        kind, nonce, value_limit, workdir, limits, call, program = data[start:end].split(b"\0", 6)
+        if workdir:
+            os.chdir(workdir)
+        if limits:
+            own, self.each_limits = _SCAN(limits.decode("ascii"), 0)[0]
+            self.adopt_limits(own)
+        entry_point, inputs = _SCAN(call.decode("ascii"), 0)[0]
+        code, test = self.tests[slot] if slot >= 0 else (None, None)
+        return {"kind": kind.decode("ascii"), "entry_point": entry_point, "nonce": nonce.decode("ascii"),
+                "value_limit": int(value_limit), "own_limits": self.child_limits, "limits": self.each_limits,
+                "inputs": inputs, "program": program.decode("utf-8", "surrogatepass"), "test_code": code,
+                "test": test}
 
-    def child(self, job: dict[str, Any], fds: tuple[int, int, int] | None = None) -> None:
-        """In a freshly forked child: isolate it, run ``job``, exit. Never returns."""
-        # As little Python as possible here: every object touched is a page copied from the forker, which
-        # already set what all children share (no_new_privs, seccomp, environment, signals, limits).
+    def child(self, job: dict[str, Any], fds: tuple[int, int, int]) -> None:
+        """In a child forked by the worker itself (not by the forker process): isolate it, run ``job`` with
+        ``fds`` as its stdout, stderr and result channel, exit. Never returns."""
         try:
-            os.setsid()
-            if fds is not None:
-                os.dup2(self.devnull, 0)
-                os.dup2(fds[0], 1)
-                os.dup2(fds[1], 2)
-                os.dup2(fds[2], 3)
-                os.closerange(4, max(self.fd_ceiling, *fds) + 1)
-            else:
-                os.closerange(4, self.fd_ceiling)
-                _sigmask(signal.SIG_UNBLOCK, _CHLD)  # the forker waits for it blocked
-            os.chdir(job["workdir"])
+            os.setsid()  # a group of its own, for killpg
+            os.dup2(self.devnull, 0)
+            os.dup2(fds[0], 1)
+            os.dup2(fds[1], 2)
+            os.dup2(fds[2], 3)
+            os.closerange(4, max(self.fd_ceiling, *fds) + 1)
+            workdir = job["workdir"]
+            os.chdir(workdir)
             if not self.private_tmp:
-                os.environ.update(HOME=job["workdir"], TMPDIR=job["workdir"])
+                os.environ.update(HOME=workdir, TMPDIR=workdir)
             if self.ignores_sigint:
                 signal.signal(signal.SIGINT, signal.default_int_handler)
             for which, soft, hard in job["own_limits"]:
@@ -141,7 +151,7 @@ class Zygote:
                 _setrlimit(which, (soft, hard))
             uid = self.child_uid
             if uid is not None:
-                os.setgroups([])
+                os.setgroups(())
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
             if self.pdeathsig:
@@ -153,6 +163,61 @@ class Zygote:
             _harness.run_in_child(job, job["nonce"], 3, self.snapshot)
         finally:
             os._exit(0)
+
+
+def _child_in_place(zygote: Zygote) -> Any:
+    """What a child of the forker process runs: its descriptors and working directory are in place already.
+
+    Everything it calls is bound here, as a default argument or from the enclosing scope: no global or
+    attribute lookup, each of which would write (CPython's method cache, the code's inline caches) to pages
+    the child would then have to copy.
+    """
+    uid, ceiling, snapshot = zygote.child_uid, zygote.fd_ceiling, zygote.snapshot
+    restore_sigint = signal.signal if zygote.ignores_sigint else None
+
+    def child(job: dict[str, Any], closerange: Any = os.closerange, setrlimit: Any = _setrlimit,
+              setgroups: Any = os.setgroups, setresgid: Any = os.setresgid, setresuid: Any = os.setresuid,
+              write: Any = os.write, exit: Any = os._exit, run: Any = _harness.run_in_child,
+              sigint: int = signal.SIGINT, handler: Any = signal.default_int_handler) -> None:
+        try:
+            closerange(4, ceiling)
+            if restore_sigint is not None:
+                restore_sigint(sigint, handler)
+            for which, soft, hard in job["own_limits"]:
+                setrlimit(which, (soft, hard))
+            for which, soft, hard in job["limits"]:
+                setrlimit(which, (soft, hard))
+            if uid is not None:
+                setgroups(())
+                setresgid(uid, uid, uid)
+                setresuid(uid, uid, uid)
+            write(3, HELLO)
+        except BaseException:  # noqa: BLE001 - report as a sandbox error, never run the program half-isolated
+            exit(SETUP_FAILED)
+        try:
+            run(job, job["nonce"], 3, snapshot)
+        finally:
+            exit(0)
+
+    return child
+
+
+def _warm_up(snapshot: Any) -> None:
+    """Run the verdict harness on a few jobs of our own (results to /dev/null), so that children inherit its
+    code quickened and specialized and CPython's method cache filled: in each child, writes to those would
+    be copies."""
+    sink = os.open(os.devnull, os.O_WRONLY)
+    try:
+        program = "def f(x):\n    return [x, (x,), {x: x}]\n"
+        test = compile("def check(candidate):\n    assert candidate(1) == [1, (1,), {1: 1}]\n", "test.py", "exec")
+        for _ in range(12):
+            for job in ({"kind": "tests", "program": program, "test": None, "test_code": test, "entry_point": "f",
+                         "value_limit": 1 << 16},
+                        {"kind": "call", "program": program, "entry_point": "f", "inputs": [[1], ["x"]],
+                         "value_limit": 1 << 16}):
+                _harness.run_in_child(job, "0" * 32, sink, snapshot)
+    finally:
+        os.close(sink)
 
 
 def prepare(zygote: Zygote, notes: list[str]) -> None:
@@ -186,6 +251,7 @@ def prepare(zygote: Zygote, notes: list[str]) -> None:
     except OSError as exc:
         notes.append(f"no seccomp filter ({exc.strerror or exc})")
     zygote.snapshot = _harness.Snapshot()
+    _warm_up(zygote.snapshot)
 
 
 def freeze() -> None:
@@ -224,27 +290,34 @@ def kill_leftovers(pid1: bool, pid: int) -> None:
             pass
 
 
-def _wait(pid: int, timeout: float) -> tuple[int, int]:
-    """Wait (SIGCHLD blocked) for child ``pid`` at most ``timeout`` s, then kill it: (status, 1 if killed)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        # A SIGCHLD may come from a leftover of an earlier program, or may have come before we wait.
-        if signal.sigtimedwait(_CHLD, max(0.0, deadline - time.monotonic())) is None:
+def _wait(pid: int, timeout: float, deadline: float) -> tuple[int, int]:
+    """Wait for child ``pid`` until ``deadline`` (``timeout`` from now), then kill it: (wait status, 1 if
+    killed). SIGCHLD is blocked only now, after the fork, so that children need not unblock it."""
+    _sigmask(signal.SIG_BLOCK, _CHLD)
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)  # it may have ended already, its SIGCHLD discarded
+        if done:
+            return status, 0
+        while signal.sigtimedwait(_CHLD, timeout) is not None:
+            # Some child ended: ours, or a leftover of an earlier program.
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 return status, 0
-            os.kill(pid, signal.SIGKILL)  # not reaped yet: the pid is still this child's
-            return os.waitpid(pid, 0)[1], 1
+            timeout = max(0.0, deadline - time.monotonic())
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return status, 0
+        os.kill(pid, signal.SIGKILL)  # not reaped yet: the pid is still this child's
+        return os.waitpid(pid, 0)[1], 1
+    finally:
+        _sigmask(signal.SIG_UNBLOCK, _CHLD)
 
 
 def _read_more(fd: int, size: int, data: bytes) -> bytes:
     chunks = [data]
     size -= len(data)
     while size > 0:
-        chunk = os.read(fd, min(size, 1 << 20))
+        chunk = os.read(fd, min(size, 1 << 16))
         if not chunk:
             os._exit(0)  # the manager is gone
         chunks.append(chunk)
@@ -254,8 +327,10 @@ def _read_more(fd: int, size: int, data: bytes) -> bytes:
 
 def serve(zygote: Zygote, jobs: int, status: int) -> None:
     """The forker's loop: one job per message from the manager, until it closes ``jobs``. Never returns."""
-    _sigmask(signal.SIG_BLOCK, _CHLD)
-    read, fork, write, pid1 = os.read, os.fork, os.write, zygote.pid1
+    # A session of its own, once: children stay in it (no setsid each), where a program's killpg reaches
+    # only its own processes and this one, PID 1, which ignores them.
+    os.setsid()
+    read, fork, write, monotonic, pid1 = os.read, os.fork, os.write, time.monotonic, zygote.pid1
     while True:
         data = read(jobs, 1 << 16)
         if not data:
@@ -269,15 +344,14 @@ def serve(zygote: Zygote, jobs: int, status: int) -> None:
         slot = int.from_bytes(data[8:12], "big") - 1
         if test_size:
             zygote.compile_test(slot, data[HEADER_SIZE + size : end].decode("utf-8", errors="surrogatepass"))
-        job = zygote.job(data[HEADER_SIZE : HEADER_SIZE + size].decode("ascii"), slot)
-        if job["own_limits"]:
-            zygote.adopt_limits(job["own_limits"])
-            if job["own_limits"] == zygote.own_limits:
-                job["own_limits"] = ()
+        job = zygote.job(data, HEADER_SIZE, HEADER_SIZE + size, slot)
+        timeout = int.from_bytes(data[12:16], "big") / 1000
+        deadline = monotonic() + timeout
         pid = fork()
         if pid == 0:
-            zygote.child(job)
-        del job
-        wait_status, timed_out = _wait(pid, int.from_bytes(data[12:16], "big") / 1000)
+            zygote.run(job)
+        # Wait at once: the job's objects are freed only at the next one (after this child ended, when
+        # writing a page needs no copy).
+        wait_status, timed_out = _wait(pid, timeout, deadline)
         kill_leftovers(pid1, pid)
         write(status, wait_status.to_bytes(4, "big") + (b"\x01" if timed_out else b"\x00"))

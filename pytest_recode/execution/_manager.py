@@ -181,6 +181,7 @@ class Worker:
         private = isolation.mode != "plain" or config.get("in_container", False)
         self.work = WorkArea(isolation.work_root, isolation.child_uid, private=private)
         self.remote: _Remote | None = None
+        self.sent_limits: Any = None  # the limits the forker has (it keeps them until told otherwise)
         if zygote is None:
             channels = isolation.channels
             self.out, self.err = channels["stdout"][0], channels["stderr"][0]
@@ -245,19 +246,15 @@ class Worker:
         workdir = self.work.enter()
         try:
             nonce = os.urandom(16).hex()
-            own, each = self._limits(job)
-            child_job = {key: job[key] for key in ("kind", "program", "entry_point", "inputs", "value_limit")
-                         if key in job}
-            child_job.update(nonce=nonce, workdir=workdir, own_limits=own, limits=each)
             slot, test = self._slot(job["test"]) if job.get("kind") == "tests" else (-1, None)
             if self.remote is not None:
-                payload = dumps(child_job)
-                source = b"" if test is None else test.encode("utf-8", errors="surrogatepass")
                 started = time.monotonic()
-                child: _Inline | _Remote = self.remote.start(
-                    header(len(payload), len(source), slot, job["timeout"]) + payload + source)
+                child: _Inline | _Remote = self.remote.start(self._message(job, nonce, workdir, slot, test))
                 collector = Collector(job, self.out, self.err, self.result, nonce)
             else:
+                own, each = self._limits(job)
+                child_job = {key: job.get(key) for key in ("kind", "program", "entry_point", "inputs", "value_limit")}
+                child_job.update(nonce=nonce, workdir=workdir, own_limits=own, limits=each)
                 collector, child, started = self._fork(job, child_job, slot, test, nonce)
             try:
                 return collector.run(child, started)
@@ -266,6 +263,23 @@ class Worker:
                 collector.close()
         finally:
             self.work.leave(workdir)
+
+    def _message(self, job: dict[str, Any], nonce: str, workdir: str, slot: int, test: str | None) -> bytes:
+        """The forker's message for ``job``: a header, its fields (see ``_forker.FIELDS``), the test to compile."""
+        limits = self._limits(job)
+        if limits is self.sent_limits:
+            sent = b""
+        else:
+            sent, self.sent_limits = dumps(limits), limits
+        if self.work.renewed:
+            where, self.work.renewed = os.fsencode(workdir), False
+        else:
+            where = b""
+        payload = b"\0".join((job["kind"].encode("ascii"), nonce.encode("ascii"), b"%d" % job["value_limit"], where,
+                              sent, dumps([job.get("entry_point"), job.get("inputs")]),
+                              job["program"].encode("utf-8", errors="surrogatepass")))
+        source = b"" if test is None else test.encode("utf-8", errors="surrogatepass")
+        return header(len(payload), len(source), slot, job["timeout"]) + payload + source
 
     def _fork(self, job: dict[str, Any], child_job: dict[str, Any], slot: int, test: str | None,
               nonce: str) -> tuple[Collector, _Inline, float]:

@@ -69,6 +69,7 @@ class WorkArea:
                       if os.path.isdir(root) and os.access(root, os.W_OK)] if private else []
         self.modes = {root: os.lstat(root).st_mode & 0o7777 for root in self.roots}
         self.clean: Any = None  # the fingerprint of the clean state; None: wipe before the next program
+        self.renewed = False  # made anew since the caller last cleared this
         self.counts_entries = private and self._counts_entries()
 
     def _fingerprint(self) -> Any:
@@ -114,6 +115,7 @@ class WorkArea:
         if self.uid is not None:
             os.chown(self.path, self.uid, self.uid)
         self.clean = self._fingerprint()
+        self.renewed = True
 
     def enter(self) -> str:
         """The (empty) work directory for the next program."""

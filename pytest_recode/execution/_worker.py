@@ -86,6 +86,7 @@ def _forker_main(isolation: _isolation.Isolation) -> None:
 
 
 def main() -> None:
+    os.environ.pop("LD_BIND_NOW", None)  # it did its work at start (see _launch.LAUNCH_ENV); not the programs'
     config = json.loads(sys.argv[1])
     sys.path.extend(path for path in config.get("paths", ()) if path not in sys.path)
     isolation = _isolation.isolate(config.get("isolation", "auto"), in_container=config.get("in_container", False),
