@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from ._frames import loads
 
-__all__ = ["Collector", "Spawned"]
+__all__ = ["Collector", "Spawned", "make_pollers"]
 
 _SETUP_FAILED = 121
 _RESULT_LIMIT = 64 * 1024 * 1024
@@ -77,6 +77,25 @@ class Spawned(Protocol):
 
     def expire(self) -> tuple[int, bool]:
         """At the deadline: kill the child and its leftovers; (wait status, True)."""
+
+
+def make_pollers(child: Spawned, out_fd: int, err_fd: int, result_fd: int) -> tuple[select.poll, select.poll]:
+    """(every channel, what to wait on) for :meth:`Collector.run`.
+
+    Where this process forked the child, every page it writes while the child lives is copied (fork shares
+    them copy-on-write), so it waits in the kernel for the child's end and reads its output only now and
+    then: the pipes and the socket hold a megabyte each, and most programs end before the first look. A
+    manager that never forks reads stdout and stderr as they come.
+    """
+    everything, watch = select.poll(), select.poll()
+    for fd in (out_fd, err_fd, result_fd):
+        everything.register(fd, select.POLLIN)
+    if child.exit_fd is not None:
+        watch.register(child.exit_fd, select.POLLIN)
+    if child.eager:
+        for fd in (out_fd, err_fd):
+            watch.register(fd, select.POLLIN)
+    return everything, watch
 
 
 class Collector:
@@ -168,22 +187,14 @@ class Collector:
             if fd in self.open:
                 self._read(fd)
 
-    def run(self, child: Spawned, started: float) -> dict[str, Any]:
-        everything = select.poll()
-        self.pollers = [everything]
-        for fd in self.open:
-            everything.register(fd, select.POLLIN)
-        # Where this process forked the child, every page it writes while the child lives is copied (fork
-        # shares them copy-on-write), so it waits in the kernel for the child's end and reads its output
-        # only now and then: the pipes and the socket hold a megabyte each, and most programs end before
-        # the first look. A manager that never forks reads stdout and stderr as they come.
-        watch = select.poll()
-        self.pollers.append(watch)
-        if child.exit_fd is not None:
-            watch.register(child.exit_fd, select.POLLIN)
-        eager = [self.out_fd, self.err_fd] if child.eager else []
-        for fd in eager:
-            watch.register(fd, select.POLLIN)
+    def run(self, child: Spawned, started: float, pollers: tuple[select.poll, select.poll] | None = None,
+            give_up: float | None = None) -> dict[str, Any]:
+        """Wait for ``child``'s end and take what it wrote; ``pollers`` (persistent channels): the result of
+        :func:`make_pollers`, made once; ``give_up``: when to stop waiting for a child whose deadline someone
+        else enforces (TimeoutError)."""
+        everything, watch = pollers if pollers is not None else make_pollers(child, self.out_fd, self.err_fd,
+                                                                             self.result.fileno())
+        self.pollers = [everything, watch]
         interval = _FIRST_LOOK_S
         ended: tuple[int, bool] | None = None
         while ended is None:
@@ -194,6 +205,8 @@ class Collector:
                     ended = child.expire()
                     break
                 wait = min(wait, remaining)
+            elif give_up is not None and time.monotonic() > give_up:
+                raise TimeoutError("the worker did not answer in time")
             events = watch.poll(math.ceil(wait * 1000))
             for fd, _ in events:
                 if fd == child.exit_fd:

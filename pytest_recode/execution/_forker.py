@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import _signal
 import gc
-import json
+import marshal
 import os
 import resource
 import signal
@@ -37,33 +37,32 @@ from typing import Any
 
 from . import _harness, _isolation
 
-__all__ = ["FIELDS", "HEADER_SIZE", "HELLO", "TEST_SLOTS", "Zygote", "header", "kill_leftovers", "prepare", "serve"]
+__all__ = ["HELLO", "TEST_SLOTS", "Zygote", "kill_leftovers", "message", "prepare", "serve"]
 
 #: Modules most HumanEval/MBPP programs and tests import, loaded once here so no child pays for them.
 #: Only those: each module with a C library adds mappings every fork must copy (``bisect`` and ``heapq``,
 #: used by under 2% of MBPP and no HumanEval problem, cost every child more than the import costs the few
 #: that use them), and `random` and `threading` add after-fork hooks.
 PRELOAD = ("re", "math", "collections", "typing", "itertools", "functools", "copy", "operator", "string")
-#: manager -> forker, before each job: HEADER_SIZE bytes, 4-byte big-endian numbers: the job's size, the
-#: size of a test source to compile (0: none), its slot + 1 (0: none), the timeout in milliseconds. The job
-#: follows: NUL-separated fields (see :func:`job_fields`), then the test source.
-HEADER_SIZE = 16
-#: The job's fields, in order: ``call`` is JSON ``[entry point, inputs]``, ``limits`` JSON ``[per worker, per
-#: child]`` or empty (unchanged), ``workdir`` empty but when it was made anew; the program comes last,
-#: whole (it may hold NUL bytes).
-FIELDS = ("kind", "nonce", "value_limit", "workdir", "limits", "call", "program")
+#: manager -> forker, before each job: a 4-byte big-endian size, then that many bytes of ``marshal`` data
+#: (manager and forker are the same interpreter): (timeout in seconds, test slot (-1: none), test source to
+#: compile into it or None, working directory to enter or None (when it was made anew), limits or None
+#: (unchanged, see :meth:`Zygote.set_limits`), the child's job as a dict). One C call decodes it all.
 #: The child's first frame on the result channel: empty, so that its sender is the child itself.
 HELLO = b"\x00\x00\x00\x00"
 TEST_SLOTS = 512  # compiled tests kept (the manager picks the slot of each)
 SETUP_FAILED = 121  # exit status of a child that failed before running the program (as in _collect)
 _CHLD = (signal.SIGCHLD,)
-_SCAN = json.JSONDecoder().scan_once  # the C scanner: one call, no Python-level decoding code
+_NO_TEST = (None, None)
 _setrlimit = resource.setrlimit
 _sigmask = _signal.pthread_sigmask  # not signal.pthread_sigmask, which makes enums of the old mask
 
 
-def header(size: int, test_size: int, slot: int, timeout: float) -> bytes:
-    return b"".join(n.to_bytes(4, "big") for n in (size, test_size, slot + 1, max(1, round(timeout * 1000))))
+def message(timeout: float, slot: int, test: str | None, workdir: str | None, limits: Any,
+            job: dict[str, Any]) -> bytes:
+    """The manager's message to the forker for one job (see above)."""
+    body = marshal.dumps((timeout, slot, test, workdir, limits, job))
+    return len(body).to_bytes(4, "big") + body
 
 
 class Zygote:
@@ -85,8 +84,9 @@ class Zygote:
         self.tests: list[Any] = [(None, "")] * TEST_SLOTS  # slot -> (compiled test or None, its source)
         self.snapshot: _harness.Snapshot | None = None
         self.fd_ceiling = 1024
-        self.child_limits: Any = ()  # the per-worker limits children must still set (if this process could not)
-        self.each_limits: Any = ()  # the limits every child sets (the CPU time: its own count)
+        #: [the per-worker limits children must still set (if this process could not), those every child
+        #: sets (the CPU time: its own count)]; changed in place, a child of the forker reads it
+        self.limits: list[Any] = [(), ()]
         self.run: Any = None  # set by seal()
 
     def seal(self) -> None:
@@ -101,33 +101,18 @@ class Zygote:
     def compile_test(self, slot: int, source: str) -> None:
         self.tests[slot] = (_harness.compile_test(source), source)
 
-    def adopt_limits(self, limits: list[Any]) -> None:
-        """Set ``limits`` on this process (the forker); where that fails children set them each."""
-        self.child_limits = limits
+    def set_limits(self, limits: Any) -> None:
+        """``limits``: (the same for every job of the worker, each child's own). The first are set on this
+        process (the forker) for children to inherit; where that fails, children set them each."""
+        own, each = limits
+        child_own = own
         try:
-            for which, soft, hard in limits:
+            for which, soft, hard in own:
                 _setrlimit(which, (soft, hard))
+            child_own = ()
         except (OSError, ValueError):
-            return
-        self.child_limits = ()
-
-    def job(self, data: bytes, start: int, end: int, slot: int) -> dict[str, Any]:
-        """The child's job, decoded here in the forker before the fork, where writing a page costs less than
-        in the child (a write after the last child ended needs no copy). Few objects: plain fields, not
-        JSON; the limits only when they change, the work directory only when it was made anew (the
-        child inherits this process's working directory)."""
-        kind, nonce, value_limit, workdir, limits, call, program = data[start:end].split(b"\0", 6)
-        if workdir:
-            os.chdir(workdir)
-        if limits:
-            own, self.each_limits = _SCAN(limits.decode("ascii"), 0)[0]
-            self.adopt_limits(own)
-        entry_point, inputs = _SCAN(call.decode("ascii"), 0)[0]
-        code, test = self.tests[slot] if slot >= 0 else (None, None)
-        return {"kind": kind.decode("ascii"), "entry_point": entry_point, "nonce": nonce.decode("ascii"),
-                "value_limit": int(value_limit), "own_limits": self.child_limits, "limits": self.each_limits,
-                "inputs": inputs, "program": program.decode("utf-8", "surrogatepass"), "test_code": code,
-                "test": test}
+            pass
+        self.limits[:] = [child_own, each]
 
     def child(self, job: dict[str, Any], fds: tuple[int, int, int]) -> None:
         """In a child forked by the worker itself (not by the forker process): isolate it, run ``job`` with
@@ -172,7 +157,7 @@ def _child_in_place(zygote: Zygote) -> Any:
     attribute lookup, each of which would write (CPython's method cache, the code's inline caches) to pages
     the child would then have to copy.
     """
-    uid, ceiling, snapshot = zygote.child_uid, zygote.fd_ceiling, zygote.snapshot
+    uid, ceiling, snapshot, limits = zygote.child_uid, zygote.fd_ceiling, zygote.snapshot, zygote.limits
     restore_sigint = signal.signal if zygote.ignores_sigint else None
 
     def child(job: dict[str, Any], closerange: Any = os.closerange, setrlimit: Any = _setrlimit,
@@ -183,10 +168,9 @@ def _child_in_place(zygote: Zygote) -> Any:
             closerange(4, ceiling)
             if restore_sigint is not None:
                 restore_sigint(sigint, handler)
-            for which, soft, hard in job["own_limits"]:
-                setrlimit(which, (soft, hard))
-            for which, soft, hard in job["limits"]:
-                setrlimit(which, (soft, hard))
+            for group in limits:
+                for which, soft, hard in group:
+                    setrlimit(which, (soft, hard))
             if uid is not None:
                 setgroups(())
                 setresgid(uid, uid, uid)
@@ -273,12 +257,17 @@ def kill_leftovers(pid1: bool, pid: int) -> None:
         except OSError:
             pass
         return
-    # PID 1 of its namespace: every other process in it belongs to the program (and is our child, orphans
-    # are re-parented to us). None left, the common case: kill(-1) finds no process at all.
+    # PID 1 of its namespace: every other process in it belongs to the program and descends from us (an
+    # orphan is re-parented to us). None left, the common case: we have no child (asking costs no walk
+    # over every process of the machine, as kill(-1) does).
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return
     try:
         os.kill(-1, signal.SIGKILL)
     except ProcessLookupError:
-        return
+        pass
     while True:  # a process killed while forking leaves no child behind: kill again until none is left
         try:
             os.waitpid(-1, 0)
@@ -330,22 +319,25 @@ def serve(zygote: Zygote, jobs: int, status: int) -> None:
     # A session of its own, once: children stay in it (no setsid each), where a program's killpg reaches
     # only its own processes and this one, PID 1, which ignores them.
     os.setsid()
-    read, fork, write, monotonic, pid1 = os.read, os.fork, os.write, time.monotonic, zygote.pid1
+    read, fork, write, monotonic, loads = os.read, os.fork, os.write, time.monotonic, marshal.loads
+    tests, pid1 = zygote.tests, zygote.pid1
     while True:
         data = read(jobs, 1 << 16)
         if not data:
             os._exit(0)
-        if len(data) < HEADER_SIZE:
-            data = _read_more(jobs, HEADER_SIZE, data)
-        size, test_size = int.from_bytes(data[0:4], "big"), int.from_bytes(data[4:8], "big")
-        end = HEADER_SIZE + size + test_size
+        if len(data) < 4:
+            data = _read_more(jobs, 4, data)
+        end = 4 + int.from_bytes(data[:4], "big")
         if len(data) < end:
             data = _read_more(jobs, end, data)
-        slot = int.from_bytes(data[8:12], "big") - 1
-        if test_size:
-            zygote.compile_test(slot, data[HEADER_SIZE + size : end].decode("utf-8", errors="surrogatepass"))
-        job = zygote.job(data, HEADER_SIZE, HEADER_SIZE + size, slot)
-        timeout = int.from_bytes(data[12:16], "big") / 1000
+        timeout, slot, test, workdir, limits, job = loads(memoryview(data)[4:end])
+        if test is not None:
+            zygote.compile_test(slot, test)
+        if workdir is not None:
+            os.chdir(workdir)  # children inherit it
+        if limits is not None:
+            zygote.set_limits(limits)
+        job["test_code"], job["test"] = tests[slot] if slot >= 0 else _NO_TEST
         deadline = monotonic() + timeout
         pid = fork()
         if pid == 0:

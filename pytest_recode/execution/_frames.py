@@ -20,14 +20,16 @@ _scan = json.decoder.JSONDecoder().scan_once
 _c_encoder = getattr(json.encoder, "c_make_encoder", None)
 _encoder = _c_encoder(None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True) \
     if _c_encoder is not None else None
-_fallback = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+_strict = _c_encoder(None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False) \
+    if _c_encoder is not None else None
 
 
-def dumps(value: Any) -> bytes:
-    """``value`` as compact ASCII JSON."""
-    if _encoder is None:
-        return _fallback(value).encode("ascii")
-    return "".join(_encoder(value, 0)).encode("ascii")
+def dumps(value: Any, *, allow_nan: bool = True) -> bytes:
+    """``value`` as compact ASCII JSON; ValueError for NaN or infinities where ``allow_nan`` is false."""
+    encoder = _encoder if allow_nan else _strict
+    if encoder is None:
+        return json.dumps(value, ensure_ascii=True, allow_nan=allow_nan, separators=(",", ":")).encode("ascii")
+    return "".join(encoder(value, 0)).encode("ascii")
 
 
 def loads(data: bytes) -> Any:

@@ -50,24 +50,22 @@ class Isolation:
     """What :func:`isolate` achieved. ``child_uid`` is None when programs keep the worker's user id.
 
     ``role`` is "worker" (one process: it forks the programs itself), or, where the worker split in two,
-    "manager" (the launcher, outside the PID namespace) or "forker" (PID 1 inside it). ``channels``, made
-    before the split, join those two (see :func:`_split`); each keeps its ends. ``pid1``: the process
-    forking programs is PID 1 of a PID namespace (or of a container), so it can kill every leftover
-    process. The manager learns ``work_root`` and the forker's notes from the forker's first message.
+    "launcher" (outside the PID namespace; ``forker_pid`` is its child's) or "forker" (PID 1 inside it).
+    ``pid1``: the process forking programs is PID 1 of a PID namespace (or of a container), so it can kill
+    every leftover process.
 
     (A plain class: the worker avoids importing ``dataclasses``, which pulls in ``inspect``.)
     """
 
     def __init__(self, mode: str, work_root: str, child_uid: int | None = None, pid1: bool = False,
-                 notes: list[str] | None = None, role: str = "worker",
-                 channels: dict[str, tuple[int, int]] | None = None) -> None:
+                 notes: list[str] | None = None, role: str = "worker", forker_pid: int = 0) -> None:
         self.mode = mode
         self.work_root = work_root
         self.child_uid = child_uid
         self.pid1 = pid1
         self.notes = notes if notes is not None else []
         self.role = role
-        self.channels = channels or {}
+        self.forker_pid = forker_pid
 
 
 @functools.lru_cache(maxsize=None)
@@ -98,13 +96,6 @@ def prctl(option: int, arg: int = 0) -> None:
 def malloc_trim() -> None:
     """Give the C heap's free pages back to the system."""
     _function("malloc_trim")(ctypes.c_size_t(0))
-
-
-def _socketpair() -> tuple[int, int]:
-    # Through the C library, so that the forker never loads the socket module (five more mappings).
-    fds = (ctypes.c_int * 2)()
-    _check(_function("socketpair")(1, 1, 0, fds), "socketpair")  # AF_UNIX, SOCK_STREAM on Linux
-    return fds[0], fds[1]
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
@@ -244,22 +235,18 @@ def _set_hostname() -> None:
     _check(_function("sethostname")(name, ctypes.c_size_t(len(name))), "sethostname")
 
 
-def _split() -> tuple[bool, dict[str, tuple[int, int]]]:
-    """Fork the forker, PID 1 of the new PID namespace: (True, channels) in it, (False, channels) in the
-    launcher, which stays the manager. Channels, (read end, write end) each: ``jobs`` (manager to forker),
-    ``status`` (forker to manager), the programs' ``stdout`` and ``stderr``, and ``result``, a socket pair
-    (the manager's end, the children's end)."""
-    channels = {"jobs": os.pipe(), "status": os.pipe(), "stdout": os.pipe(), "stderr": os.pipe(),
-                "result": _socketpair()}
+def _split() -> int:
+    """Fork the forker, PID 1 of the new PID namespace: 0 in it, its pid in the launcher."""
     pid = os.fork()
-    if pid:
-        return False, channels
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the whole namespace dies with the manager
-    return True, channels
+    if pid == 0:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the whole namespace dies with the launcher
+    return pid
 
 
 def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int) -> Isolation:
-    """Isolate the calling worker as far as ``requested`` ("auto", "namespaces", "userns", "plain") allows."""
+    """Isolate the calling worker as far as ``requested`` ("auto", "namespaces", "userns", "plain") allows.
+
+    With namespaces the worker splits: this returns in both the launcher and the forker (see ``role``)."""
     notes: list[str] = []
     launcher = os.getpid()
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
@@ -272,11 +259,11 @@ def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int)
             notes.append(f"no namespaces as root ({exc.strerror})")
         else:
             _set_hostname()
-            forker, channels = _split()
-            if not forker:
-                return Isolation("namespaces", "", uid_base + launcher, True, notes, "manager", channels)
+            pid = _split()
+            if pid:
+                return Isolation("namespaces", "", uid_base + launcher, True, notes, "launcher", pid)
             work_root = _private_filesystem(notes, tmpfs_mb, uid_base + launcher)
-            return Isolation("namespaces", work_root, uid_base + launcher, True, notes, "forker", channels)
+            return Isolation("namespaces", work_root, uid_base + launcher, True, notes, "forker")
     if requested in ("auto", "userns", "namespaces") and not in_container:
         uid, gid = os.geteuid(), os.getegid()
         try:
@@ -295,12 +282,12 @@ def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int)
             _set_hostname()
             notes.append("programs run under your own user id (mapped to root inside a user namespace, "
                          "with no capabilities)")
-            forker, channels = _split()
-            if not forker:
-                return Isolation("userns", "", None, True, notes, "manager", channels)
+            pid = _split()
+            if pid:
+                return Isolation("userns", "", None, True, notes, "launcher", pid)
             work_root = _private_filesystem(notes, tmpfs_mb, None)
             drop_capabilities()
-            return Isolation("userns", work_root, None, True, notes, "forker", channels)
+            return Isolation("userns", work_root, None, True, notes, "forker")
     pid1 = os.getpid() == 1
     if not in_container:
         if os.geteuid() == 0:

@@ -11,6 +11,7 @@ would copy. Each module gets a private copy of the builtins, so a program that r
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import select
@@ -22,6 +23,7 @@ from importlib import resources
 from typing import Any
 
 from .._errors import SandboxError
+from ._frames import dumps, loads
 
 __all__ = ["LOADER", "LocalTransport", "WorkerLost", "worker_bundle", "worker_command"]
 
@@ -118,30 +120,55 @@ def site_paths() -> list[str]:
 
 
 def encode_frame(frame: dict[str, Any]) -> bytes:
-    data = json.dumps(frame, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+    data = dumps(frame, allow_nan=False)
     return len(data).to_bytes(4, "big") + data
 
 
 class LocalTransport:
-    """A worker process on this machine, spoken to over its stdin and stdout."""
+    """A worker process on this machine.
+
+    With namespaces the worker splits, and this object is its manager (``_manager.Worker``): it makes the
+    channels the forker inherits, sends it each job and collects the outputs itself (no process between
+    the host and the forker). Otherwise (``plain``) the worker manages its children itself and answers in
+    JSON frames on its stdout.
+    """
 
     def __init__(self, settings: dict[str, Any]) -> None:
+        from ._manager import Channels
+
+        self._channels = Channels() if settings.get("isolation") != "plain" and sys.platform.startswith("linux") \
+            else None
+        ends = self._channels.forker_ends if self._channels is not None else {}
         self._log = tempfile.TemporaryFile(prefix="recode-worker-")
         try:
             self.process = subprocess.Popen(
-                worker_command(sys.executable, settings),
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                worker_command(sys.executable, {**settings, "channels": ends}),
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, pass_fds=tuple(ends.values()),
                 env=LAUNCH_ENV, cwd="/", start_new_session=True,  # no Ctrl-C from the terminal
             )
         except OSError as exc:
             self._log.close()
+            if self._channels is not None:
+                self._channels.close_forker_ends()
+                self._channels.close()
             raise SandboxError(f"could not start a sandbox worker with {sys.executable}: {exc}") from exc
+        if self._channels is not None:
+            self._channels.close_forker_ends()
         self._in = self.process.stdin.fileno()  # type: ignore[union-attr]
         self._out = self.process.stdout.fileno()  # type: ignore[union-attr]
         self._buffer = bytearray()
-        self.send(worker_bundle())
+        self._manager: Any = None  # a _manager.Worker once the worker says it split
+        self._root = -1  # the forker's root directory, held open
+        self._queue: collections.deque[dict[str, Any]] = collections.deque()
+        self._send(worker_bundle())
 
-    def send(self, data: bytes) -> None:
+    def send(self, job: dict[str, Any]) -> None:
+        if self._manager is not None:
+            self._queue.append(job)  # run when its answer is asked for: the forker takes one at a time
+        else:
+            self._send(encode_frame(job))
+
+    def _send(self, data: bytes) -> None:
         data = memoryview(data)
         try:
             while data:
@@ -149,28 +176,66 @@ class LocalTransport:
         except OSError as exc:
             raise WorkerLost(f"the worker stopped reading ({exc.strerror})") from exc
 
-    def _fill(self, size: int, deadline: float) -> None:
+    def _fill(self, size: int, deadline: float, fd: int | None = None) -> None:
         while len(self._buffer) < size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WorkerLost("the worker did not answer in time")
-            ready, _, _ = select.select([self._out], [], [], remaining)
+            source = self._out if fd is None else fd
+            ready, _, _ = select.select([source], [], [], remaining)
             if ready:
-                chunk = os.read(self._out, _READ)
+                chunk = os.read(source, _READ)
                 if not chunk:
                     raise WorkerLost("the worker ended unexpectedly")
                 self._buffer += chunk
 
-    def receive(self, deadline: float) -> dict[str, Any]:
-        self._fill(4, deadline)
+    def _frame(self, deadline: float, fd: int | None = None) -> dict[str, Any]:
+        self._fill(4, deadline, fd)
         size = int.from_bytes(self._buffer[:4], "big")
-        self._fill(4 + size, deadline)
+        self._fill(4 + size, deadline, fd)
         body = bytes(self._buffer[4 : 4 + size])
         del self._buffer[: 4 + size]
         try:
-            return json.loads(body)
+            return loads(body)
         except ValueError as exc:
             raise WorkerLost(f"the worker sent a malformed frame: {exc}") from exc
+
+    def receive(self, deadline: float) -> dict[str, Any]:
+        if self._manager is not None:
+            from ._manager import ForkerLost
+
+            job = self._queue.popleft()
+            try:
+                response = self._manager.execute(job, give_up=deadline)
+            except ForkerLost as exc:
+                raise WorkerLost(str(exc)) from None
+            response["id"] = job.get("id")
+            return response
+        frame = self._frame(deadline)
+        if frame.get("direct") and self._channels is not None and self._manager is None:
+            return self._adopt(frame, deadline)
+        if self._channels is not None:  # one process: no forker to speak to
+            self._channels.close()
+            self._channels = None
+        return frame
+
+    def _adopt(self, launcher: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """The worker split: wait for its forker's ready message, then be its manager."""
+        from ._manager import Worker
+        from ._workdir import WorkArea
+
+        assert self._channels is not None
+        ready = self._frame(deadline, self._channels.status)
+        try:
+            # Its file system as it sees it: the launcher's root, which shares the forker's mounts (unlike the
+            # forker, the launcher may be looked into by its own user; it is our child, its pid stays its own),
+            # held open as a descriptor.
+            self._root = os.open(f"/proc/{self.process.pid}/root", os.O_PATH | os.O_DIRECTORY)
+            work = WorkArea(ready["work_root"], ready["child_uid"], private=True, view=f"/proc/self/fd/{self._root}")
+        except (OSError, KeyError, TypeError, ValueError) as exc:
+            raise WorkerLost(f"the worker's file system is out of reach: {exc}") from None
+        self._manager = Worker(mode=ready["mode"], child_uid=ready["child_uid"], work=work, channels=self._channels)
+        return {"ready": True, "mode": ready["mode"], "notes": ready["notes"], "python": launcher.get("python")}
 
     def diagnostics(self) -> str:
         """The end of what the worker wrote on its stderr (a traceback, if it crashed)."""
@@ -192,4 +257,10 @@ class LocalTransport:
         except subprocess.TimeoutExpired:
             self.process.kill()  # the launcher; a namespaced worker dies with it (parent-death signal)
             self.process.wait()
+        if self._channels is not None:
+            self._channels.close()
+            self._channels = None
+        if self._root >= 0:
+            os.close(self._root)
+            self._root = -1
         self._log.close()

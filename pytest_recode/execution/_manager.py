@@ -1,10 +1,15 @@
-"""The worker's manager: everything a job needs except the fork, in a process that never forks.
+"""A sandbox worker's manager: everything a job needs except the fork, in a process that never forks.
 
-Standard library only (part of the worker). :class:`Worker` reads each job from the host, has its child
-forked (by the forker process, or by itself where the worker is one process, see ``_worker.py``), collects
-its outputs and verdict (``_collect.py``), empties the work directory and answers. Where a forker forks,
-this process never does, so none of its pages are ever shared copy-on-write: all this work costs no page
-faults, however much memory it touches.
+Standard library only (part of the worker, also used by the host). :class:`Worker` takes each job, has
+its child forked, collects its outputs and verdict (``_collect.py``), empties the work directory and
+answers. Two ways:
+
+- with a forker (namespaces, ``_forker.py``): the job goes to the forker over :class:`Channels`, which the
+  host makes and the forker inherits. This manager runs in the host process itself (``_launch.py``), which
+  never forks: none of its pages are ever shared copy-on-write, all this work costs no page faults however
+  much memory it touches, and no process sits between the host and the forker.
+- without (Docker, ``plain``): inside the worker, which forks each child itself and talks to the host in
+  JSON frames (:meth:`Worker.serve`).
 """
 
 from __future__ import annotations
@@ -17,13 +22,12 @@ import sys
 import time
 from typing import Any
 
-from . import _isolation
-from ._collect import Collector
-from ._forker import TEST_SLOTS, Zygote, header, kill_leftovers
-from ._frames import FrameReader, dumps, write_frame
+from ._collect import Collector, make_pollers
+from ._forker import TEST_SLOTS, Zygote, kill_leftovers, message
+from ._frames import FrameReader, write_frame
 from ._workdir import WorkArea
 
-__all__ = ["PASSCRED", "ForkerLost", "Worker"]
+__all__ = ["PASSCRED", "Channels", "ForkerLost", "Worker"]
 
 PASSCRED = getattr(socket, "SO_PASSCRED", None)  # Linux: the kernel names each writer (see _collect)
 _F_SETPIPE_SZ = 1031
@@ -47,7 +51,45 @@ def _enlarge(*ends: Any) -> None:
 
 
 class ForkerLost(BaseException):
-    """The forker died or spoke nonsense: the manager ends, so the host replaces the whole worker."""
+    """The forker died, hung or spoke nonsense: the host replaces the whole worker."""
+
+
+class Channels:
+    """What joins a manager to a forker, made by the manager before the worker starts: pipes for jobs
+    (manager to forker), wait statuses (back), the programs' stdout and stderr, and a socket pair for
+    results. The forker inherits its ends (:attr:`forker_ends`, dup'ed to 0-3 for good, see
+    ``_worker.py``); the manager keeps the others."""
+
+    def __init__(self) -> None:
+        import fcntl  # noqa: F401 - for _enlarge, loaded here once
+
+        self.jobs, jobs_r = os.pipe()[::-1]
+        self.status, status_w = os.pipe()
+        self.out, out_w = os.pipe()
+        self.err, err_w = os.pipe()
+        self.result, children = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        if PASSCRED is not None:
+            self.result.setsockopt(socket.SOL_SOCKET, PASSCRED, 1)
+        _enlarge(self.jobs, self.out, self.err, children)
+        self._children = children
+        #: the forker's ends, by name (the settings of the worker carry them)
+        self.forker_ends = {"jobs": jobs_r, "status": status_w, "stdout": out_w, "stderr": err_w,
+                            "result": children.fileno()}
+
+    def close_forker_ends(self) -> None:
+        """Once the worker inherited them: else the manager would never see end of file."""
+        for name, fd in self.forker_ends.items():
+            if name != "result":
+                os.close(fd)
+        self._children.close()
+
+    def close(self) -> None:
+        for fd in (self.jobs, self.status, self.out, self.err):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.result.close()
 
 
 class _Inline:
@@ -124,7 +166,7 @@ class _Remote:
         return self.finish()
 
     def close(self) -> None:
-        if not self.done:  # the collector failed: stay in step with the forker, which ends the child
+        if not self.done and not self.lost:  # the collector failed: stay in step with the forker
             self.finish()
 
 
@@ -139,6 +181,7 @@ class _Remote:
         self.jobs = jobs
         self.exit_fd: int | None = status
         self.done = True
+        self.lost = False
 
     def start(self, message: bytes) -> _Remote:
         self.done = False
@@ -154,7 +197,8 @@ class _Remote:
         while 0 < len(data) < 5:
             data += os.read(self.exit_fd, 5 - len(data))  # type: ignore[arg-type]
         if not data:
-            raise ForkerLost("the forker ended")
+            self.lost = True
+            raise ForkerLost("the worker ended unexpectedly")
         self.done = True
         return int.from_bytes(data[:4], "big"), data[4] == 1
 
@@ -165,35 +209,30 @@ class _Remote:
         return self.finish()
 
     def close(self) -> None:
-        if not self.done:  # the collector failed: stay in step with the forker, which ends the child
+        if not self.done and not self.lost:  # the collector failed: stay in step with the forker
             self.finish()
 
 
 class Worker:
-    """Runs one job at a time: prepares its child's job, has it forked, collects and answers."""
+    """Runs one job at a time: prepares its child's job, has it forked, collects and answers. ``mode`` and
+    ``child_uid`` are the worker's isolation (see ``_isolation.Isolation``); ``zygote``: fork here (no
+    forker); else ``channels`` lead to the forker."""
 
-    def __init__(self, config: dict[str, Any], isolation: _isolation.Isolation, zygote: Zygote | None) -> None:
-        self.config = config
-        self.isolation = isolation
-        self.zygote = zygote  # None: the forker forks, over the channels below
+    def __init__(self, *, mode: str, child_uid: int | None, work: WorkArea, zygote: Zygote | None = None,
+                 channels: Channels | None = None) -> None:
+        self.mode = mode
+        self.child_uid = child_uid
+        self.work = work
+        self.zygote = zygote
         self.limits: dict[tuple[int, int, int, int], Any] = {}
         self.slots: dict[str, int] = {}  # test source -> the forker's slot of its compiled code
-        private = isolation.mode != "plain" or config.get("in_container", False)
-        self.work = WorkArea(isolation.work_root, isolation.child_uid, private=private)
         self.remote: _Remote | None = None
         self.sent_limits: Any = None  # the limits the forker has (it keeps them until told otherwise)
-        if zygote is None:
-            channels = isolation.channels
-            self.out, self.err = channels["stdout"][0], channels["stderr"][0]
-            self.result = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=channels["result"][0])
-            if PASSCRED is not None:
-                self.result.setsockopt(socket.SOL_SOCKET, PASSCRED, 1)
-            children = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=channels["result"][1])
-            _enlarge(channels["jobs"][1], self.out, self.err, children)
-            children.close()
-            for name, end in (("jobs", 0), ("status", 1), ("stdout", 1), ("stderr", 1)):
-                os.close(channels[name][end])  # the forker's ends
-            self.remote = _Remote(channels["jobs"][1], channels["status"][0])
+        if channels is not None:
+            self.out, self.err, self.result = channels.out, channels.err, channels.result
+            self.remote = _Remote(channels.jobs, channels.status)
+            self.pollers = make_pollers(self.remote, self.out, self.err, self.result.fileno())
+        self.nonces = b""  # random bytes, 16 per job, drawn in batches
 
     def _limits(self, job: dict[str, Any]) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
         """The resource limits of ``job``'s child, computed here (the child only applies them): those the
@@ -214,9 +253,9 @@ class Worker:
         # Counted per user: only meaningful where the program's user id is its alone. Not on a forker
         # that shares the programs' user id (userns): its own forks would count.
         nproc = (resource.RLIMIT_NPROC, job["max_processes"], job["max_processes"])
-        if self.isolation.child_uid is not None:
+        if self.child_uid is not None:
             own.append(nproc)
-        elif self.isolation.mode == "userns":
+        elif self.mode == "userns":
             each.append(nproc)
         return self._within(own), self._within(each)
 
@@ -242,10 +281,14 @@ class Worker:
         self.slots[source] = slot
         return slot, source
 
-    def execute(self, job: dict[str, Any]) -> dict[str, Any]:
+    def execute(self, job: dict[str, Any], give_up: float | None = None) -> dict[str, Any]:
+        """Run ``job``; ``give_up`` (with a forker): when to stop waiting for it (ForkerLost)."""
         workdir = self.work.enter()
+        lost = False
         try:
-            nonce = os.urandom(16).hex()
+            if not self.nonces:
+                self.nonces = os.urandom(16 * 64)
+            nonce, self.nonces = self.nonces[:16].hex(), self.nonces[16:]
             slot, test = self._slot(job["test"]) if job.get("kind") == "tests" else (-1, None)
             if self.remote is not None:
                 started = time.monotonic()
@@ -257,29 +300,37 @@ class Worker:
                 child_job.update(nonce=nonce, workdir=workdir, own_limits=own, limits=each)
                 collector, child, started = self._fork(job, child_job, slot, test, nonce)
             try:
-                return collector.run(child, started)
+                if self.remote is None:
+                    return collector.run(child, started)
+                try:
+                    return collector.run(child, started, self.pollers, give_up)
+                except TimeoutError as exc:
+                    self.remote.lost = True  # hung: nothing more to read from it
+                    raise ForkerLost(str(exc)) from None
             finally:
                 child.close()
                 collector.close()
+        except ForkerLost:
+            # Its programs may live on: leave their files alone (they vanish with the worker's namespaces).
+            lost = True
+            raise
         finally:
-            self.work.leave(workdir)
+            if not lost:
+                self.work.leave(workdir)
 
     def _message(self, job: dict[str, Any], nonce: str, workdir: str, slot: int, test: str | None) -> bytes:
-        """The forker's message for ``job``: a header, its fields (see ``_forker.FIELDS``), the test to compile."""
+        """The forker's message for ``job`` (see ``_forker.message``)."""
         limits = self._limits(job)
         if limits is self.sent_limits:
-            sent = b""
+            sent = None
         else:
-            sent, self.sent_limits = dumps(limits), limits
+            sent = self.sent_limits = limits
+        where = None
         if self.work.renewed:
-            where, self.work.renewed = os.fsencode(workdir), False
-        else:
-            where = b""
-        payload = b"\0".join((job["kind"].encode("ascii"), nonce.encode("ascii"), b"%d" % job["value_limit"], where,
-                              sent, dumps([job.get("entry_point"), job.get("inputs")]),
-                              job["program"].encode("utf-8", errors="surrogatepass")))
-        source = b"" if test is None else test.encode("utf-8", errors="surrogatepass")
-        return header(len(payload), len(source), slot, job["timeout"]) + payload + source
+            where, self.work.renewed = workdir, False
+        child_job = {"kind": job["kind"], "entry_point": job.get("entry_point"), "nonce": nonce,
+                     "value_limit": job["value_limit"], "inputs": job.get("inputs"), "program": job["program"]}
+        return message(job["timeout"], slot, test, where, sent, child_job)
 
     def _fork(self, job: dict[str, Any], child_job: dict[str, Any], slot: int, test: str | None,
               nonce: str) -> tuple[Collector, _Inline, float]:
@@ -304,9 +355,9 @@ class Worker:
             child_sock.close()
         return Collector(job, out_r, err_r, result_sock, nonce, owned=True), child, started
 
-    def serve(self, proto_in: int, proto_out: int) -> None:
-        write_frame(proto_out, {"ready": True, "mode": self.isolation.mode, "notes": self.isolation.notes,
-                                "python": sys.version.split()[0]})
+    def serve(self, proto_in: int, proto_out: int, notes: list[str]) -> None:
+        """Answer the host's jobs, in JSON frames, until it closes ``proto_in``."""
+        write_frame(proto_out, {"ready": True, "mode": self.mode, "notes": notes, "python": sys.version.split()[0]})
         frames = FrameReader(proto_in)
         while True:
             job = frames.read()
