@@ -35,7 +35,7 @@ import sys
 import time
 from typing import Any
 
-from . import _harness, _isolation
+from . import _harness
 
 __all__ = ["HELLO", "TEST_SLOTS", "Zygote", "kill_leftovers", "message", "prepare", "serve"]
 
@@ -73,13 +73,13 @@ class Zygote:
     limits that are the same for every job of the worker on itself, once; children inherit them.
     """
 
-    def __init__(self, isolation: _isolation.Isolation, *, private_tmp: bool, fds_in_place: bool) -> None:
+    def __init__(self, *, child_uid: int | None, pid1: bool, private_tmp: bool, fds_in_place: bool) -> None:
         self.private_tmp = private_tmp
         self.fds_in_place = fds_in_place
-        self.child_uid = isolation.child_uid
-        self.pid1 = isolation.pid1
-        self.ignores_sigint = isolation.child_uid is None
-        self.pdeathsig = sys.platform.startswith("linux") and not isolation.pid1  # else dies with PID 1
+        self.child_uid = child_uid
+        self.pid1 = pid1
+        self.ignores_sigint = child_uid is None
+        self.pdeathsig = sys.platform.startswith("linux") and not pid1  # else dies with PID 1
         self.devnull = os.open(os.devnull, os.O_RDONLY)
         self.tests: list[Any] = [(None, "")] * TEST_SLOTS  # slot -> (compiled test or None, its source)
         self.snapshot: _harness.Snapshot | None = None
@@ -140,7 +140,9 @@ class Zygote:
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
             if self.pdeathsig:
-                _isolation.prctl(_isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+                from ._isolation import PR_SET_PDEATHSIG, prctl
+
+                prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             os.write(3, HELLO)
         except BaseException:  # noqa: BLE001 - report as a sandbox error, never run the program half-isolated
             os._exit(SETUP_FAILED)
@@ -204,25 +206,15 @@ def _warm_up(snapshot: Any) -> None:
         os.close(sink)
 
 
-def prepare(zygote: Zygote, notes: list[str]) -> None:
-    """Make this process the children's template: modules, no new privileges, seccomp, the harness."""
-    from . import _seccomp
+def secure(notes: list[str]) -> None:
+    """What this process and every child it forks must keep (it survives an exec): not dumpable (no ptrace,
+    no /proc/<pid>/mem for programs of our user id), no new privileges, the seccomp filter."""
+    from . import _isolation, _seccomp
 
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
-        _isolation.prctl(_isolation.PR_SET_DUMPABLE, 0)  # no ptrace, no /proc/<pid>/mem for our children
+        _isolation.prctl(_isolation.PR_SET_DUMPABLE, 0)
     except OSError:
         notes.append("programs may trace the worker (no prctl here)")
-    for name in PRELOAD:
-        try:
-            __import__(name)
-        except ImportError:
-            pass
-    sys.argv = ["program.py"]
-    if zygote.ignores_sigint:
-        # Programs run under our own user id and could interrupt us: PID 1 gets no signal it has no handler
-        # for, so take Python's SIGINT handler away (children put it back).
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Shared by every child from here on: no privilege gained by exec, and no system call outside the
     # filter (this process needs none of them any more).
     program = _seccomp.filter_program()
@@ -234,19 +226,43 @@ def prepare(zygote: Zygote, notes: list[str]) -> None:
             _seccomp.install(program)
     except OSError as exc:
         notes.append(f"no seccomp filter ({exc.strerror or exc})")
+
+
+def warm(zygote: Zygote) -> None:
+    """Make this process the children's template: modules, signals, the verdict harness."""
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    sys.argv = ["program.py"]
+    if zygote.ignores_sigint:
+        # Programs run under our own user id and could interrupt us: PID 1 gets no signal it has no handler
+        # for, so take Python's SIGINT handler away (children put it back).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     zygote.snapshot = _harness.Snapshot()
     _warm_up(zygote.snapshot)
 
 
-def freeze() -> None:
+def prepare(zygote: Zygote, notes: list[str]) -> None:
+    """:func:`secure` and :func:`warm`, in one process."""
+    secure(notes)
+    warm(zygote)
+
+
+def freeze(*, trim: bool = True) -> None:
     """Everything loaded so far is shared with every child copy-on-write: keep the garbage collector from
-    touching (hence copying) it in each child, and hand the C heap's free pages back (fewer to map)."""
+    touching (hence copying) it in each child, and (``trim``) hand the C heap's free pages back."""
     gc.collect()
     gc.freeze()
-    try:
-        _isolation.malloc_trim()
-    except OSError:
-        pass
+    if trim:
+        try:
+            from ._isolation import malloc_trim
+
+            malloc_trim()
+        except OSError:
+            pass
 
 
 def kill_leftovers(pid1: bool, pid: int) -> None:

@@ -65,8 +65,9 @@ class Loader:
     def exec_module(module):
         module.__file__ = "<" + module.__name__ + ">"
         module.__builtins__ = dict(builtins.__dict__)
-        source = sources.pop(module.__name__.rpartition(".")[2])
+        source = sources[module.__name__.rpartition(".")[2]]
         exec(compile(source, module.__file__, "exec"), module.__dict__)
+package.sources = sources
 sys.meta_path.insert(0, Loader)
 from recode_sandbox import _worker
 _worker.main()
@@ -260,6 +261,8 @@ class LocalTransport:
         if self._channels is not None:
             self._channels.close()
             self._channels = None
+        if self._manager is not None:
+            self._manager.work.close()
         if self._root >= 0:
             os.close(self._root)
             self._root = -1

@@ -67,9 +67,9 @@ def _empty(path: str) -> None:
         os.close(fd)
 
 
-def _xattrs(path: str) -> list[str]:
+def _xattrs(path: str | int) -> list[str]:
     try:
-        return os.listxattr(path, follow_symlinks=False)
+        return os.listxattr(path, follow_symlinks=False) if isinstance(path, str) else os.listxattr(path)
     except (OSError, AttributeError):  # no extended attributes here
         return []
 
@@ -91,9 +91,14 @@ class WorkArea:
         self.roots = [view + root for root in dict.fromkeys([work_root, "/dev/shm"])
                       if os.path.isdir(view + root) and os.access(view + root, os.W_OK)] if private else []
         self.modes = {root: os.lstat(root).st_mode & 0o7777 for root in self.roots}
+        # Open for good (mount points: their inodes stay), and the work directory while it lasts: the
+        # fingerprint reads them by descriptor, with no path to walk (through /proc for a manager outside).
+        self.root_fds = [os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW) for root in self.roots]
+        self.work_fd = -1
         self.clean: Any = None  # the fingerprint of the clean state; None: wipe before the next program
         self.renewed = False  # made anew since the caller last cleared this
         self.counts_entries = private and self._counts_entries()
+        self.workdir = os.path.join(self.work_root, self.name)
 
     @property
     def _here(self) -> str:
@@ -101,13 +106,15 @@ class WorkArea:
 
     def _fingerprint(self) -> Any:
         marks: list[Any] = []
-        for path in (*self.roots, self._here):
-            st = os.lstat(path)
+        for fd in (*self.root_fds, self.work_fd):
+            st = os.fstat(fd)
             # Extended attributes only where programs might set them: a sticky directory of someone else's
             # takes none from them (nor an ACL, which is one).
             theirs = self.uid is None or st.st_uid == self.uid or not st.st_mode & 0o1000
             marks.append((st.st_ino, st.st_mode, st.st_uid, st.st_gid, st.st_nlink, st.st_size, st.st_atime_ns,
-                          st.st_mtime_ns, _xattrs(path) if theirs else None))
+                          st.st_mtime_ns, _xattrs(fd) if theirs else None))
+        # (Another directory renamed into its place would have to come from somewhere: one more entry, or
+        # one less link of the one we hold.)
         return marks
 
     def _counts_entries(self) -> bool:
@@ -145,8 +152,12 @@ class WorkArea:
                 os.mkdir(self.name, 0o700, dir_fd=base)
             if self.uid is not None:
                 os.chown(self.name, self.uid, self.uid, dir_fd=base, follow_symlinks=False)
+            if self.work_fd >= 0:
+                os.close(self.work_fd)
+            self.work_fd = os.open(self.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=base)
         finally:
             os.close(base)
+        self.workdir = os.path.join(self.work_root, self.name)
         self.clean = self._fingerprint()
         self.renewed = True
 
@@ -158,7 +169,7 @@ class WorkArea:
             return tempfile.mkdtemp(prefix="recode-run-", dir=self.work_root)
         if self.clean is None:
             self._renew()
-        return os.path.join(self.work_root, self.name)
+        return self.workdir
 
     def leave(self, path: str) -> None:
         """After a program, every process of which is gone: leave nothing of it for the next one."""
@@ -179,3 +190,9 @@ class WorkArea:
         if not untouched:
             self.clean = None
             self._renew()
+
+    def close(self) -> None:
+        for fd in (*self.root_fds, self.work_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.root_fds, self.work_fd = [], -1

@@ -23,9 +23,10 @@ import json
 import os
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import _isolation
+if TYPE_CHECKING:
+    from ._isolation import Isolation
 
 __all__ = ["main"]
 
@@ -48,10 +49,9 @@ def _write_frame(fd: int, frame: dict[str, Any]) -> None:
         data = data[os.write(fd, data):]
 
 
-def _forker_main(isolation: _isolation.Isolation, channels: dict[str, int]) -> None:
+def _forker_main(isolation: Isolation, channels: dict[str, int]) -> None:
     """PID 1 of the worker's namespace: prepare, tell the manager (the host), fork programs until it goes."""
     from . import _forker
-    from ._forker import Zygote
 
     log = -1
     try:
@@ -62,26 +62,76 @@ def _forker_main(isolation: _isolation.Isolation, channels: dict[str, int]) -> N
         for fd, target in ((devnull, 0), (out, 1), (err, 2), (result, 3)):
             os.dup2(fd, target)
             os.close(fd)
-        zygote = Zygote(isolation, private_tmp=True, fds_in_place=True)
         workdir = os.path.join(isolation.work_root, "work")
         os.environ.update(HOME=workdir, TMPDIR=workdir)
-        _forker.prepare(zygote, isolation.notes)
-        zygote.seal()
-        _write_frame(status, {"work_root": isolation.work_root, "notes": isolation.notes, "mode": isolation.mode,
-                              "child_uid": isolation.child_uid})
-        _forker.freeze()
-        _forker.serve(zygote, jobs, status)
+        settings = {"role": "forker", "jobs": jobs, "status": status, "log": log, "mode": isolation.mode,
+                    "work_root": isolation.work_root, "child_uid": isolation.child_uid, "notes": isolation.notes}
+        _forker.secure(isolation.notes)
+        if isolation.mode == "namespaces":
+            _reexec(settings)  # returns only where it cannot
+        _serve_forker(settings)
     except BaseException:  # noqa: BLE001 - say why in the worker's log (the host shows it), and end the worker
-        import traceback
-
-        try:
-            os.write(log, traceback.format_exc().encode("utf-8", errors="replace"))
-        except OSError:
-            traceback.print_exc()
+        _log_failure(log)
     os._exit(1)
 
 
-def _launcher_main(isolation: _isolation.Isolation, channels: dict[str, int]) -> None:
+def _reexec(settings: dict[str, Any]) -> None:
+    """Start the forker afresh (same process, PID 1, descriptors, mounts, limits and seccomp filter): a new
+    interpreter holding only what children need, without this one's setup (ctypes and every module and
+    object the split and the mounts needed): every fork copies fewer mappings and pages. Only as root,
+    where programs run under another user id: an exec makes the process dumpable again, and nothing of
+    it is open to another user anyway (the same user id, in a user namespace, would be: no exec there)."""
+    loader, names = getattr(sys, "orig_argv", [])[3:4], ("_serialize", "_harness", "_forker", "_worker")
+    sources = getattr(sys.modules.get("recode_sandbox"), "sources", {})
+    if not loader or not all(name in sources for name in names):
+        return
+    import fcntl
+
+    data = "\0".join(part for name in names for part in (name, sources[name])).encode("utf-8")
+    data = len(data).to_bytes(4, "big") + data
+    read_end, write_end = os.pipe()
+    try:
+        fcntl.fcntl(write_end, 1031, max(len(data), 1 << 16))  # F_SETPIPE_SZ: all of it fits, we read it later
+        if os.write(write_end, data) != len(data):
+            raise OSError("short write")
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return
+    os.close(write_end)
+    os.dup2(read_end, 0)  # the loader reads the sources first on its stdin
+    os.close(read_end)
+    settings = {**settings, "paths": [path for path in sys.path if path]}
+    os.execve(sys.executable, [sys.executable, "-S", "-c", loader[0], json.dumps(settings)],
+              {**os.environ, "LD_BIND_NOW": "1"})
+
+
+def _serve_forker(settings: dict[str, Any]) -> None:
+    """The forker, set up (after :func:`_reexec`, or in the process that split): serve the manager."""
+    from . import _forker
+
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # children's stdin (after an exec it held the sources)
+    os.close(devnull)
+    zygote = _forker.Zygote(child_uid=settings["child_uid"], pid1=True, private_tmp=True, fds_in_place=True)
+    _forker.warm(zygote)
+    zygote.seal()
+    _write_frame(settings["status"], {"work_root": settings["work_root"], "notes": settings["notes"],
+                                      "mode": settings["mode"], "child_uid": settings["child_uid"]})
+    _forker.freeze(trim="ctypes" in sys.modules)  # after an exec, little to trim and no ctypes to do it
+    _forker.serve(zygote, settings["jobs"], settings["status"])
+
+
+def _log_failure(log: int) -> None:
+    import traceback
+
+    try:
+        os.write(log, traceback.format_exc().encode("utf-8", errors="replace"))
+    except OSError:
+        traceback.print_exc()
+
+
+def _launcher_main(isolation: Isolation, channels: dict[str, int]) -> None:
     """Outside the PID namespace: say so to the host, then keep the namespace alive until the host closes
     our stdin (the forker dies with us: parent-death signal). Opens and imports nothing, the forker is
     changing the mounts we share."""
@@ -97,6 +147,14 @@ def main() -> None:
     os.environ.pop("LD_BIND_NOW", None)  # it did its work at start (see _launch.LAUNCH_ENV); not the programs'
     config = json.loads(sys.argv[1])
     sys.path.extend(path for path in config.get("paths", ()) if path not in sys.path)
+    if config.get("role") == "forker":  # started afresh by _reexec
+        try:
+            _serve_forker(config)
+        except BaseException:  # noqa: BLE001
+            _log_failure(config.get("log", 2))
+        os._exit(1)
+    from . import _isolation
+
     channels = config.get("channels") or {}
     requested = config.get("isolation", "auto")
     if not channels and not config.get("in_container", False):
@@ -119,7 +177,7 @@ def main() -> None:
     from ._workdir import WorkArea
 
     private = isolation.mode != "plain" or config.get("in_container", False)
-    zygote = _forker.Zygote(isolation, private_tmp=private, fds_in_place=False)
+    zygote = _forker.Zygote(child_uid=isolation.child_uid, pid1=isolation.pid1, private_tmp=private, fds_in_place=False)
     if private:
         workdir = os.path.join(isolation.work_root, "work")
         os.environ.update(HOME=workdir, TMPDIR=workdir)
