@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import resource
+import select
 import signal
 import socket
 import sys
@@ -63,7 +64,8 @@ class Channels:
     def __init__(self) -> None:
         import fcntl  # noqa: F401 - for _enlarge, loaded here once
 
-        self.jobs, jobs_r = os.pipe()[::-1]
+        jobs_r, self.jobs = os.pipe()
+        os.set_blocking(self.jobs, False)  # see _Remote.start
         self.status, status_w = os.pipe()
         self.out, out_w = os.pipe()
         self.err, err_w = os.pipe()
@@ -183,12 +185,22 @@ class _Remote:
         self.done = True
         self.lost = False
 
-    def start(self, message: bytes) -> _Remote:
+    def start(self, message: bytes, give_up: float | None) -> _Remote:
+        """Send the job (the pipe is non-blocking: a hung forker cannot hold us past ``give_up``)."""
         self.done = False
+        view = memoryview(message)
         try:
-            while message:
-                message = message[os.write(self.jobs, message):]
+            while view:
+                try:
+                    view = view[os.write(self.jobs, view):]
+                except BlockingIOError:
+                    wait = None if give_up is None else give_up - time.monotonic()
+                    if wait is not None and wait <= 0:
+                        self.lost = True
+                        raise ForkerLost("the worker did not take the job in time") from None
+                    select.select((), (self.jobs,), (), wait)
         except OSError as exc:
+            self.lost = True
             raise ForkerLost(f"the forker stopped reading ({exc})") from exc
         return self
 
@@ -292,7 +304,7 @@ class Worker:
             slot, test = self._slot(job["test"]) if job.get("kind") == "tests" else (-1, None)
             if self.remote is not None:
                 started = time.monotonic()
-                child: _Inline | _Remote = self.remote.start(self._message(job, nonce, workdir, slot, test))
+                child: _Inline | _Remote = self.remote.start(self._message(job, nonce, workdir, slot, test), give_up)
                 collector = Collector(job, self.out, self.err, self.result, nonce)
             else:
                 own, each = self._limits(job)
