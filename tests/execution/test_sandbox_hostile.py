@@ -241,6 +241,27 @@ def test_gigabytes_of_output_are_capped(sandbox: Sandbox) -> None:
     assert_nothing_left(sandbox)
 
 
+WORKDIR_PROBE = """\
+import os
+st = os.stat(".")
+print(os.listxattr("."), st.st_atime_ns == 123, st.st_mtime_ns == 456, oct(st.st_mode & 0o777), os.listdir("."))
+"""
+
+
+@pytest.mark.parametrize("mark", [
+    "os.setxattr('.', 'user.leak', b'1')",
+    "os.utime('.', ns=(123, 456))",
+    "os.chmod('.', 0o500)",
+    "os.mkdir('d')\nos.rmdir('d')\nos.utime('.', ns=(123, 456))",
+])
+def test_nothing_left_on_the_work_directory_reaches_the_next_program(sandbox: Sandbox, mark: str) -> None:
+    # Not files only: what a program sets on the work directory itself stays with it.
+    marked = sandbox.run(f"import os\n{mark}\n")
+    assert marked.passed or marked.exception_type == "OSError"  # extended attributes: where the kernel has them
+    result = sandbox.run(WORKDIR_PROBE)
+    assert (result.status, result.stdout) == (Status.PASSED, "[] False False 0o700 []\n")
+
+
 def test_stdin_reads_as_empty(sandbox: Sandbox) -> None:
     assert sandbox.run("import sys\nassert sys.stdin.read() == ''\n").passed
 
