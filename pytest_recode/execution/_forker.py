@@ -165,9 +165,11 @@ def _child_in_place(zygote: Zygote) -> Any:
     def child(job: dict[str, Any], closerange: Any = os.closerange, setrlimit: Any = _setrlimit,
               setgroups: Any = os.setgroups, setresgid: Any = os.setresgid, setresuid: Any = os.setresuid,
               write: Any = os.write, exit: Any = os._exit, run: Any = _harness.run_in_child,
-              sigint: int = signal.SIGINT, handler: Any = signal.default_int_handler) -> None:
+              sigint: int = signal.SIGINT, handler: Any = signal.default_int_handler, sigmask: Any = _sigmask,
+              unblock: int = signal.SIG_UNBLOCK, chld: Any = _CHLD) -> None:
         try:
             closerange(4, ceiling)
+            sigmask(unblock, chld)  # blocked in the forker
             if restore_sigint is not None:
                 restore_sigint(sigint, handler)
             for group in limits:
@@ -297,25 +299,18 @@ def kill_leftovers(pid1: bool, pid: int) -> None:
 
 def _wait(pid: int, timeout: float, deadline: float) -> tuple[int, int]:
     """Wait for child ``pid`` until ``deadline`` (``timeout`` from now), then kill it: (wait status, 1 if
-    killed). SIGCHLD is blocked only now, after the fork, so that children need not unblock it."""
-    _sigmask(signal.SIG_BLOCK, _CHLD)
-    try:
-        done, status = os.waitpid(pid, os.WNOHANG)  # it may have ended already, its SIGCHLD discarded
-        if done:
-            return status, 0
-        while signal.sigtimedwait(_CHLD, timeout) is not None:
-            # Some child ended: ours, or a leftover of an earlier program.
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return status, 0
-            timeout = max(0.0, deadline - time.monotonic())
+    killed). SIGCHLD is blocked in this process, so one that came before we wait is pending, not lost."""
+    while signal.sigtimedwait(_CHLD, timeout) is not None:
+        # Some child ended: ours, or a leftover of an earlier program.
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return status, 0
-        os.kill(pid, signal.SIGKILL)  # not reaped yet: the pid is still this child's
-        return os.waitpid(pid, 0)[1], 1
-    finally:
-        _sigmask(signal.SIG_UNBLOCK, _CHLD)
+        timeout = max(0.0, deadline - time.monotonic())
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        return status, 0
+    os.kill(pid, signal.SIGKILL)  # not reaped yet: the pid is still this child's
+    return os.waitpid(pid, 0)[1], 1
 
 
 def _read_more(fd: int, size: int, data: bytes) -> bytes:
@@ -335,6 +330,7 @@ def serve(zygote: Zygote, jobs: int, status: int) -> None:
     # A session of its own, once: children stay in it (no setsid each), where a program's killpg reaches
     # only its own processes and this one, PID 1, which ignores them.
     os.setsid()
+    _sigmask(signal.SIG_BLOCK, _CHLD)  # waited for with sigtimedwait; each child unblocks it first thing
     read, fork, write, monotonic, loads = os.read, os.fork, os.write, time.monotonic, marshal.loads
     tests, pid1 = zygote.tests, zygote.pid1
     while True:

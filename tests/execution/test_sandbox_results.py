@@ -223,3 +223,9 @@ def test_more_tests_than_the_worker_keeps_compiled(sandbox: Sandbox) -> None:
 
     results = sandbox.run_many([job(i, i) for i in range(600)] + [job(i, i + 1) for i in range(0, 600, 50)])
     assert [r.status for r in results] == [Status.PASSED] * 600 + [Status.FAILED] * 12
+
+
+def test_a_program_starts_with_no_signal_blocked(sandbox: Sandbox) -> None:
+    # The worker waits for its children with SIGCHLD blocked; a program must not inherit that.
+    result = sandbox.run("import signal\nprint(sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])))\n")
+    assert (result.status, result.stdout) == (Status.PASSED, "[]\n")
