@@ -1,10 +1,10 @@
-"""The worker's side of one job: wait for the child's end, capture its output and verdict.
+"""The manager's side of one job: wait for the child's end, capture its output and verdict.
 
-Standard library only (part of the worker). The child's verdict frames come on a Unix socket with
-``SO_PASSCRED``: the kernel stamps every write with the writer's process id (as this process's PID
-namespace numbers it). The child's first frame, sent before the program runs, is an empty hello: its
-sender is the child. Bytes from any other process (a grandchild the program forked) are dropped, and a
-frame without the job's nonce marks the run as tampered with.
+Standard library only (part of the worker, also used by the host as the forker's manager). The child's
+verdict frames come on a Unix socket with ``SO_PASSCRED``: the kernel stamps every write with the writer's
+process id (as this process's PID namespace numbers it). The child's first frame, sent before the program
+runs, is an empty hello: its sender is the child. Bytes from any other process (a grandchild the program
+forked) are dropped, and a frame without the job's nonce marks the run as tampered with.
 
 How the child's end is awaited depends on who forked it (see :class:`Spawned`): this process itself (it
 then enforces the deadline), or the forker (which enforces it and reports the wait status).

@@ -4,23 +4,22 @@ Standard library only (part of the worker). Every fork write-protects all of the
 so each page it touches afterwards costs a page fault (a copy, while the child lives); the child likewise
 copies each page it touches, and fork and exit take time for every mapping (each shared library is five).
 So the forker holds only what children need (preloaded modules, the verdict harness's snapshot, compiled
-tests; ``os``, ``signal`` and ``json``, not ``socket`` or ``select``), and its loop per program is a handful
-of system calls on a few small objects. Everything else a job needs (framing with the host, collecting
-outputs and the verdict, the work directory) happens in the manager (``_worker.py``), which never forks.
+tests; no ``socket``, ``select``, ``ctypes``), and its loop per program is a handful of system calls on a
+few small objects. Everything else a job needs (collecting outputs and the verdict, the work directory)
+is the manager's (``_manager.py``), which never forks.
 
 Two ways to run it:
 
-- as its own process (:func:`serve`): PID 1 of the worker's PID namespace, a child of the manager, which
-  sits outside the namespace. Its descriptors 0-3 are, for good, /dev/null and the write ends of the
-  stdout and stderr pipes and of the result socket, which children inherit as they are. The manager sends
-  each job on a pipe (a header, the child's job as JSON, maybe a test to compile); the forker forks, waits
-  for the child until the job's timeout (then kills it), kills and reaps every process the program left
-  (it is PID 1: ``kill(-1)`` reaches exactly the namespace's other processes, never the manager), and
-  writes back the child's wait status. Only then, with every writer gone, does the manager take the
-  job's outputs. The child says hello on the result channel before running the program, so the manager
-  learns its process id as the kernel reports it in the manager's namespace.
-- inside the worker (:class:`Zygote` used directly: Docker and the ``plain`` mode), where the worker is
-  the only process that may stay alive; each job then has pipes of its own, dup'ed into place.
+- as its own process (:func:`serve`): PID 1 of the worker's PID namespace (see ``_worker.py``), managed by
+  the host. Its descriptors 0-3 are, for good, /dev/null and the write ends of the stdout and stderr pipes
+  and of the result socket, which children inherit as they are. The manager sends each job on a pipe (see
+  :func:`message`); the forker forks, waits for the child until the job's timeout (then kills it), kills
+  and reaps every process the program left (it is PID 1: ``kill(-1)`` reaches exactly the namespace's
+  other processes, and the manager is outside), and writes back the child's wait status. Only then, with
+  every writer gone, does the manager take the job's outputs. The child says hello on the result channel
+  before running the program, so the manager learns its process id as the kernel names it outside.
+- inside the worker (:meth:`Zygote.child`: Docker and the ``plain`` mode), where the worker is the only
+  process that may stay alive; each job then has channels of its own, dup'ed into place.
 """
 
 from __future__ import annotations
@@ -44,10 +43,6 @@ __all__ = ["HELLO", "TEST_SLOTS", "Zygote", "kill_leftovers", "message", "prepar
 #: used by under 2% of MBPP and no HumanEval problem, cost every child more than the import costs the few
 #: that use them), and `random` and `threading` add after-fork hooks.
 PRELOAD = ("re", "math", "collections", "typing", "itertools", "functools", "copy", "operator", "string")
-#: manager -> forker, before each job: a 4-byte big-endian size, then that many bytes of ``marshal`` data
-#: (manager and forker are the same interpreter): (timeout in seconds, test slot (-1: none), test source to
-#: compile into it or None, working directory to enter or None (when it was made anew), limits or None
-#: (unchanged, see :meth:`Zygote.set_limits`), the child's job as a dict). One C call decodes it all.
 #: The child's first frame on the result channel: empty, so that its sender is the child itself.
 HELLO = b"\x00\x00\x00\x00"
 TEST_SLOTS = 512  # compiled tests kept (the manager picks the slot of each)
@@ -60,7 +55,12 @@ _sigmask = _signal.pthread_sigmask  # not signal.pthread_sigmask, which makes en
 
 def message(timeout: float, slot: int, test: str | None, workdir: str | None, limits: Any,
             job: dict[str, Any]) -> bytes:
-    """The manager's message to the forker for one job (see above)."""
+    """The manager's message to the forker for one job: a 4-byte big-endian size, then that many bytes of
+    ``marshal`` data (manager and forker are the same interpreter, and one C call decodes it all): the
+    timeout in seconds, the test's slot (-1: none), a test source to compile into it (or None), the
+    working directory to enter (or None: unchanged since the last job), the limits (or None: unchanged,
+    see :meth:`Zygote.set_limits`), and the child's job. One job at a time: the manager sends the next only
+    once it has the status of this one."""
     body = marshal.dumps((timeout, slot, test, workdir, limits, job))
     return len(body).to_bytes(4, "big") + body
 
@@ -68,14 +68,12 @@ def message(timeout: float, slot: int, test: str | None, workdir: str | None, li
 class Zygote:
     """What every child starts from, set up once; :meth:`child` turns a fork into a sandboxed program.
 
-    ``fds_in_place``: descriptors 0-3 already are what the child needs (the forker process); else each
-    child gets its stdout, stderr and result descriptors to dup into place. The forker sets the resource
-    limits that are the same for every job of the worker on itself, once; children inherit them.
+    ``child_uid``: the programs' own user id (None: they keep ours); ``pid1``: this process is PID 1 of the
+    programs' PID namespace (or container); ``private_tmp``: the work area is this worker's alone.
     """
 
-    def __init__(self, *, child_uid: int | None, pid1: bool, private_tmp: bool, fds_in_place: bool) -> None:
+    def __init__(self, *, child_uid: int | None, pid1: bool, private_tmp: bool) -> None:
         self.private_tmp = private_tmp
-        self.fds_in_place = fds_in_place
         self.child_uid = child_uid
         self.pid1 = pid1
         self.ignores_sigint = child_uid is None

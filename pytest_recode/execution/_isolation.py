@@ -5,15 +5,15 @@ once at start; every mode below degrades to the next when the kernel refuses, an
 ``Isolation.notes``:
 
 - ``namespaces`` (running as root): new mount, network, IPC, UTS and PID namespaces. The worker splits in
-  two: the launcher stays outside the PID namespace as the *manager* (it talks to the host and collects
-  every program's outputs, see ``_worker.py``) and its child, PID 1 of the namespace, is the *forker*
-  (``_forker.py``), so killing every process the forker can see ends all leftovers of a program and never
-  the manager, and the namespace's ``/proc`` shows nothing of the host; every mount is re-bound read-only;
+  two (see ``_worker.py``): the launcher stays outside the PID namespace and its child, PID 1 of the
+  namespace, is the *forker* (``_forker.py``), so killing every process the forker can see ends all
+  leftovers of a program and never the manager (the host, outside), and the namespace's ``/proc`` shows
+  nothing of the host; every mount is re-bound read-only;
   fresh size-limited tmpfs on ``/tmp`` and ``/dev/shm``; each program runs as an unprivileged user id
   private to this worker (``uid_base + launcher pid``), so ``RLIMIT_NPROC`` bounds fork bombs and it
   cannot signal or trace root.
-- ``userns`` (not root, user namespaces allowed): the same namespaces inside a user namespace; programs
-  keep the caller's user id (mapped to 0 inside) with every capability dropped.
+- ``userns`` (not root, user namespaces allowed): the same namespaces, and split, inside a user namespace;
+  programs keep the caller's user id (mapped to 0 inside) with every capability dropped.
 - ``plain``: resource limits and a process group only; the worker is one process that forks each program
   itself. Inside a container where the worker is PID 1 it still kills every leftover process after each
   program (the container provides the rest).
@@ -50,7 +50,7 @@ class Isolation:
     """What :func:`isolate` achieved. ``child_uid`` is None when programs keep the worker's user id.
 
     ``role`` is "worker" (one process: it forks the programs itself), or, where the worker split in two,
-    "launcher" (outside the PID namespace; ``forker_pid`` is its child's) or "forker" (PID 1 inside it).
+    "launcher" (outside the PID namespace) or "forker" (PID 1 inside it, the launcher's child).
     ``pid1``: the process forking programs is PID 1 of a PID namespace (or of a container), so it can kill
     every leftover process.
 
@@ -58,14 +58,13 @@ class Isolation:
     """
 
     def __init__(self, mode: str, work_root: str, child_uid: int | None = None, pid1: bool = False,
-                 notes: list[str] | None = None, role: str = "worker", forker_pid: int = 0) -> None:
+                 notes: list[str] | None = None, role: str = "worker") -> None:
         self.mode = mode
         self.work_root = work_root
         self.child_uid = child_uid
         self.pid1 = pid1
         self.notes = notes if notes is not None else []
         self.role = role
-        self.forker_pid = forker_pid
 
 
 @functools.lru_cache(maxsize=None)
@@ -261,7 +260,7 @@ def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int)
             _set_hostname()
             pid = _split()
             if pid:
-                return Isolation("namespaces", "", uid_base + launcher, True, notes, "launcher", pid)
+                return Isolation("namespaces", "", uid_base + launcher, True, notes, "launcher")
             work_root = _private_filesystem(notes, tmpfs_mb, uid_base + launcher)
             return Isolation("namespaces", work_root, uid_base + launcher, True, notes, "forker")
     if requested in ("auto", "userns", "namespaces") and not in_container:
@@ -284,7 +283,7 @@ def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int)
                          "with no capabilities)")
             pid = _split()
             if pid:
-                return Isolation("userns", "", None, True, notes, "launcher", pid)
+                return Isolation("userns", "", None, True, notes, "launcher")
             work_root = _private_filesystem(notes, tmpfs_mb, None)
             drop_capabilities()
             return Isolation("userns", work_root, None, True, notes, "forker")

@@ -1,18 +1,18 @@
-"""The sandbox worker: a long-lived process that runs each program in a child process of its own.
+"""The sandbox worker: long-lived processes that run each program in a child process of its own.
 
 Standard library only: the host starts it as ``python -S -c LOADER SETTINGS`` (see ``_launch.py``), locally
-or as the main process of a Docker container. It talks to the host over its stdin/stdout in length-prefixed
-JSON frames: first a ``ready`` frame saying how it is isolated, then one response per job, in order. A
-job's child gets an empty work directory, closed stdin, captured and capped stdout/stderr, resource limits
-and (where the isolation allows) its own unprivileged user; it is killed at the wall-clock limit and, after
-every job, so is every process the program left behind.
+or as the main process of a Docker container. A job's child gets an empty work directory, closed stdin,
+captured and capped stdout/stderr, resource limits and (where the isolation allows) its own unprivileged
+user; it is killed at the wall-clock limit and, after every job, so is every process the program left.
 
 With namespaces (the local backend) the worker splits (see ``_isolation.py``): the launcher stays outside
-the PID namespace and only keeps it alive; its child, the *forker* (``_forker.py``), PID 1 of the
-namespace, only forks children, waits for them and kills leftovers. The host itself is the *manager*
-(``_manager.py``): it made the channels the forker inherits (``settings["channels"]``), sends it jobs and
-collects their outputs, never forking. Elsewhere (Docker, ``plain``) the worker is one process that forks
-the children itself and manages them, talking JSON frames with the host.
+the PID namespace, says so to the host (a ``ready`` frame with ``direct``) and only keeps the namespaces
+alive; its child, the *forker* (``_forker.py``), PID 1 of the namespace, sets itself up (mounts,
+seccomp...), re-executes a lean interpreter where it can, and then only forks children, waits for them
+and kills leftovers. The host itself is the *manager* (``_manager.py``): it made the channels the forker
+inherits (``settings["channels"]``), sends it jobs and collects their outputs, never forking. Elsewhere
+(Docker, ``plain``) the worker is one process that forks the children itself and manages them, answering
+the host in JSON frames on its stdout (first ``ready``, then one response per job, in order).
 
 This module imports little: what it loads before the split, the forker carries (and every fork copies).
 """
@@ -102,8 +102,11 @@ def _reexec(settings: dict[str, Any]) -> None:
     os.dup2(read_end, 0)  # the loader reads the sources first on its stdin
     os.close(read_end)
     settings = {**settings, "paths": [path for path in sys.path if path]}
-    os.execve(sys.executable, [sys.executable, "-S", "-c", loader[0], json.dumps(settings)],
-              {**os.environ, "LD_BIND_NOW": "1"})
+    try:
+        os.execve(sys.executable, [sys.executable, "-S", "-c", loader[0], json.dumps(settings)],
+                  {**os.environ, "LD_BIND_NOW": "1"})
+    except OSError:
+        pass  # go on in this process
 
 
 def _serve_forker(settings: dict[str, Any]) -> None:
@@ -113,7 +116,7 @@ def _serve_forker(settings: dict[str, Any]) -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # children's stdin (after an exec it held the sources)
     os.close(devnull)
-    zygote = _forker.Zygote(child_uid=settings["child_uid"], pid1=True, private_tmp=True, fds_in_place=True)
+    zygote = _forker.Zygote(child_uid=settings["child_uid"], pid1=True, private_tmp=True)
     _forker.warm(zygote)
     zygote.seal()
     _write_frame(settings["status"], {"work_root": settings["work_root"], "notes": settings["notes"],
@@ -177,7 +180,7 @@ def main() -> None:
     from ._workdir import WorkArea
 
     private = isolation.mode != "plain" or config.get("in_container", False)
-    zygote = _forker.Zygote(child_uid=isolation.child_uid, pid1=isolation.pid1, private_tmp=private, fds_in_place=False)
+    zygote = _forker.Zygote(child_uid=isolation.child_uid, pid1=isolation.pid1, private_tmp=private)
     if private:
         workdir = os.path.join(isolation.work_root, "work")
         os.environ.update(HOME=workdir, TMPDIR=workdir)
