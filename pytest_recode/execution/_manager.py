@@ -62,8 +62,6 @@ class Channels:
     ``_worker.py``); the manager keeps the others."""
 
     def __init__(self) -> None:
-        import fcntl  # noqa: F401 - for _enlarge, loaded here once
-
         jobs_r, self.jobs = os.pipe()
         os.set_blocking(self.jobs, False)  # see _Remote.start
         self.status, status_w = os.pipe()
