@@ -11,7 +11,6 @@ command line. ``scripts/build-sandbox-image.sh`` builds one offline from a deboo
 
 from __future__ import annotations
 
-import json
 import select
 import socket
 import time
@@ -19,7 +18,8 @@ from typing import Any
 
 from .._errors import ResourceMissing, SandboxError
 from ._api import SandboxConfig
-from ._launch import WORKER_ENV, WorkerLost, worker_command
+from ._frames import loads
+from ._launch import LAUNCH_ENV, WorkerLost, encode_frame, worker_bundle, worker_command
 from ._pool import PoolSandbox
 
 __all__ = ["DockerSandbox", "container_options", "docker_client"]
@@ -62,7 +62,7 @@ def container_options(config: SandboxConfig) -> dict[str, Any]:
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "ipc_mode": "private",
-        "environment": dict(WORKER_ENV),
+        "environment": dict(LAUNCH_ENV),
         "working_dir": "/tmp",
         "labels": {_LABEL: "1"},
         # With detach=False the SDK sets StdinOnce: our socket closing ends the worker, hence the container.
@@ -90,8 +90,12 @@ class DockerTransport:
         self._raw = bytearray()
         self._stdout = bytearray()
         self._stderr = bytearray()
+        self._send(worker_bundle())
 
-    def send(self, data: bytes) -> None:
+    def send(self, job: dict[str, Any]) -> None:
+        self._send(encode_frame(job))
+
+    def _send(self, data: bytes) -> None:
         try:
             self._sock.sendall(data)
         except OSError as exc:
@@ -105,7 +109,7 @@ class DockerTransport:
         ready, _, _ = select.select([self._sock], [], [], remaining)
         if not ready:
             return
-        chunk = self._sock.recv(1 << 20)
+        chunk = self._sock.recv(1 << 16)  # under the C library's mmap threshold (see _launch._READ)
         if not chunk:
             raise WorkerLost("the container ended unexpectedly")
         self._raw += chunk
@@ -123,7 +127,7 @@ class DockerTransport:
         body = bytes(self._stdout[4 : 4 + size])
         del self._stdout[: 4 + size]
         try:
-            return json.loads(body)
+            return loads(body)
         except ValueError as exc:
             raise WorkerLost(f"the container sent a malformed frame: {exc}") from exc
 

@@ -4,15 +4,19 @@ Standard library only (the worker loads it inside a bare Docker image). The work
 once at start; every mode below degrades to the next when the kernel refuses, and says what was lost in
 ``Isolation.notes``:
 
-- ``namespaces`` (running as root): new mount, network, IPC, UTS and PID namespaces; the worker is PID 1
-  of its namespace (so killing every process it can see ends all leftovers of a program, and its own
-  ``/proc`` shows nothing of the host); every mount is re-bound read-only; fresh size-limited tmpfs on
-  ``/tmp`` and ``/dev/shm``; each program runs as an unprivileged user id private to this worker
-  (``uid_base + launcher pid``), so ``RLIMIT_NPROC`` bounds fork bombs and it cannot signal or trace root.
-- ``userns`` (not root, user namespaces allowed): the same namespaces inside a user namespace; programs
-  keep the caller's user id (mapped to 0 inside) with every capability dropped.
-- ``plain``: resource limits and a process group only. Inside a container where the worker is PID 1 it
-  still kills every leftover process after each program (the container provides the rest).
+- ``namespaces`` (running as root): new mount, network, IPC, UTS and PID namespaces. The worker splits in
+  two (see ``_worker.py``): the launcher stays outside the PID namespace and its child, PID 1 of the
+  namespace, is the *forker* (``_forker.py``), so killing every process the forker can see ends all
+  leftovers of a program and never the manager (the host, outside), and the namespace's ``/proc`` shows
+  nothing of the host; every mount is re-bound read-only;
+  fresh size-limited tmpfs on ``/tmp`` and ``/dev/shm``; each program runs as an unprivileged user id
+  private to this worker (``uid_base + launcher pid``), so ``RLIMIT_NPROC`` bounds fork bombs and it
+  cannot signal or trace root.
+- ``userns`` (not root, user namespaces allowed): the same namespaces, and split, inside a user namespace;
+  programs keep the caller's user id (mapped to 0 inside) with every capability dropped.
+- ``plain``: resource limits and a process group only; the worker is one process that forks each program
+  itself. Inside a container where the worker is PID 1 it still kills every leftover process after each
+  program (the container provides the rest).
 """
 
 from __future__ import annotations
@@ -45,16 +49,22 @@ _FALLBACK_WORK_ROOT = "/dev/shm"
 class Isolation:
     """What :func:`isolate` achieved. ``child_uid`` is None when programs keep the worker's user id.
 
+    ``role`` is "worker" (one process: it forks the programs itself), or, where the worker split in two,
+    "launcher" (outside the PID namespace) or "forker" (PID 1 inside it, the launcher's child).
+    ``pid1``: the process forking programs is PID 1 of a PID namespace (or of a container), so it can kill
+    every leftover process.
+
     (A plain class: the worker avoids importing ``dataclasses``, which pulls in ``inspect``.)
     """
 
     def __init__(self, mode: str, work_root: str, child_uid: int | None = None, pid1: bool = False,
-                 notes: list[str] | None = None) -> None:
+                 notes: list[str] | None = None, role: str = "worker") -> None:
         self.mode = mode
         self.work_root = work_root
         self.child_uid = child_uid
         self.pid1 = pid1
         self.notes = notes if notes is not None else []
+        self.role = role
 
 
 @functools.lru_cache(maxsize=None)
@@ -80,6 +90,11 @@ def _check(result: int, what: str) -> int:
 def prctl(option: int, arg: int = 0) -> None:
     _check(_function("prctl")(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
                               ctypes.c_ulong(0)), f"prctl({option})")
+
+
+def malloc_trim() -> None:
+    """Give the C heap's free pages back to the system."""
+    _function("malloc_trim")(ctypes.c_size_t(0))
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
@@ -226,25 +241,18 @@ def _set_hostname() -> None:
     _check(_function("sethostname")(name, ctypes.c_size_t(len(name))), "sethostname")
 
 
-def _become_init() -> None:
-    """Fork; the child (PID 1 of the new PID namespace) returns, the parent waits for it and exits."""
+def _split() -> int:
+    """Fork the forker, PID 1 of the new PID namespace: 0 in it, its pid in the launcher."""
     pid = os.fork()
-    if pid:
-        devnull = os.open(os.devnull, os.O_RDWR)
-        os.dup2(devnull, 0)
-        os.dup2(devnull, 1)  # so the host sees EOF as soon as the worker itself ends
-        while True:
-            try:
-                _, status = os.waitpid(pid, 0)
-                break
-            except InterruptedError:
-                continue
-        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if pid == 0:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the whole namespace dies with the launcher
+    return pid
 
 
 def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int) -> Isolation:
-    """Isolate the calling worker as far as ``requested`` ("auto", "namespaces", "userns", "plain") allows."""
+    """Isolate the calling worker as far as ``requested`` ("auto", "namespaces", "userns", "plain") allows.
+
+    With namespaces the worker splits: this returns in both the launcher and the forker (see ``role``)."""
     notes: list[str] = []
     launcher = os.getpid()
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
@@ -257,9 +265,11 @@ def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int)
             notes.append(f"no namespaces as root ({exc.strerror})")
         else:
             _set_hostname()
-            _become_init()
+            pid = _split()
+            if pid:
+                return Isolation("namespaces", "", uid_base + launcher, True, notes, "launcher")
             work_root = _private_filesystem(notes, tmpfs_mb, uid_base + launcher)
-            return Isolation("namespaces", work_root, uid_base + launcher, True, notes)
+            return Isolation("namespaces", work_root, uid_base + launcher, True, notes, "forker")
     if requested in ("auto", "userns", "namespaces") and not in_container:
         uid, gid = os.geteuid(), os.getegid()
         try:
@@ -276,12 +286,14 @@ def isolate(requested: str, *, in_container: bool, uid_base: int, tmpfs_mb: int)
             with open("/proc/self/gid_map", "w") as handle:
                 handle.write(f"0 {gid} 1")
             _set_hostname()
-            _become_init()
-            work_root = _private_filesystem(notes, tmpfs_mb, None)
-            drop_capabilities()
             notes.append("programs run under your own user id (mapped to root inside a user namespace, "
                          "with no capabilities)")
-            return Isolation("userns", work_root, None, True, notes)
+            pid = _split()
+            if pid:
+                return Isolation("userns", "", None, True, notes, "launcher")
+            work_root = _private_filesystem(notes, tmpfs_mb, None)
+            drop_capabilities()
+            return Isolation("userns", work_root, None, True, notes, "forker")
     pid1 = os.getpid() == 1
     if not in_container:
         if os.geteuid() == 0:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from .._errors import InvalidArgument, SandboxError
 from ._api import CallJob, CallOutcome, CallsResult, RunResult, Sandbox, SandboxConfig, Status, TestJob
-from ._launch import WorkerLost, encode_frame
+from ._launch import WorkerLost
 from ._serialize import EncodeError, encode
 
 __all__ = ["PoolSandbox", "Transport"]
@@ -32,8 +32,12 @@ _PIPELINE_BYTES = 48 * 1024  # a job this small queues in a worker's pipe withou
 
 
 class Transport(Protocol):
-    def send(self, data: bytes) -> None: ...
-    def receive(self, deadline: float) -> dict[str, Any]: ...
+    def send(self, job: dict[str, Any]) -> None:
+        """Start ``job`` (or queue it: a transport may run it only when asked for its answer)."""
+
+    def receive(self, deadline: float) -> dict[str, Any]:
+        """The answer to the oldest job sent and not answered (the first call: the worker's ready frame)."""
+
     def diagnostics(self) -> str: ...
     def close(self, *, kill: bool = False) -> None: ...
 
@@ -48,9 +52,9 @@ class _Worker:
         self.mode = str(ready.get("mode", "?"))
         self.notes = tuple(ready.get("notes", ()))
 
-    def send(self, data: bytes) -> None:
+    def send(self, job: dict[str, Any]) -> None:
         self.jobs += 1
-        self.transport.send(data)
+        self.transport.send(job)
 
     def receive(self, job: dict[str, Any], grace_s: float) -> dict[str, Any]:
         """The answer to ``job``, the oldest job this worker has not answered yet."""
@@ -146,9 +150,9 @@ class PoolSandbox(Sandbox):
         self._idle.put(_EMPTY)
         return f"{exc}" + (f" ({detail.splitlines()[-1]})" if detail else "")
 
-    def _frame(self, job: dict[str, Any]) -> bytes:
+    def _frame(self, job: dict[str, Any]) -> dict[str, Any]:
         job["id"] = next(self._ids)
-        return encode_frame(job)
+        return job
 
     def _answer(self, response: dict[str, Any], worker: _Worker) -> dict[str, Any]:
         response["notes"] = list(self._extra_notes) + list(worker.notes) + list(response.get("notes", ()))
@@ -217,7 +221,7 @@ class PoolSandbox(Sandbox):
                 if index is None:
                     break
                 frame = self._frame(jobs[index])
-                if in_flight and len(frame) > _PIPELINE_BYTES:
+                if in_flight and len(frame["program"]) + len(frame.get("test") or "") > _PIPELINE_BYTES:
                     retry.appendleft(index)
                     break
                 in_flight.append(index)

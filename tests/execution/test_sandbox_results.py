@@ -210,3 +210,26 @@ def test_a_test_that_does_not_compile_fails_the_run(sandbox: Sandbox) -> None:
         result = sandbox.run_tests(ADD, "def check(candidate):\n    assert (\n", "add")
         assert (result.status, result.exception_type) == (Status.FAILED, "SyntaxError")
         assert result.message.startswith("'(' was never closed (test.py, line 2)")
+
+
+def test_a_program_larger_than_the_workers_pipes_runs(sandbox: Sandbox) -> None:
+    # Over a megabyte: more than any pipe between host and worker holds at once.
+    program = "def add(a, b):\n    return a + b\n# " + "x" * (3 << 20) + "\n"
+    result = sandbox.run_tests(program, "def check(candidate):\n    assert candidate(2, 3) == 5\n", "add")
+    assert result.status is Status.PASSED
+
+
+@pytest.mark.slow
+def test_more_tests_than_the_worker_keeps_compiled(sandbox: Sandbox) -> None:
+    # The worker keeps 512 compiled tests and reuses the oldest one's place: each job still runs its own.
+    def job(i: int, answer: int) -> TestJob:
+        return TestJob(f"def f():\n    return {answer}\n", f"def check(c):\n    assert c() == {i}\n", "f")
+
+    results = sandbox.run_many([job(i, i) for i in range(600)] + [job(i, i + 1) for i in range(0, 600, 50)])
+    assert [r.status for r in results] == [Status.PASSED] * 600 + [Status.FAILED] * 12
+
+
+def test_a_program_starts_with_no_signal_blocked(sandbox: Sandbox) -> None:
+    # The worker waits for its children with SIGCHLD blocked; a program must not inherit that.
+    result = sandbox.run("import signal\nprint(sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])))\n")
+    assert (result.status, result.stdout) == (Status.PASSED, "[]\n")

@@ -73,6 +73,19 @@ def test_a_hung_worker_is_replaced() -> None:
         assert launcher_pids(box) != {launcher}
 
 
+def test_a_hung_worker_cannot_hold_the_host_with_a_large_job() -> None:
+    # Larger than any pipe to the worker: sending it must not block past the job's deadline either.
+    with open_sandbox(SandboxConfig(workers=1)) as box:
+        box.grace_s = 0.3  # type: ignore[attr-defined]
+        assert box.run("x = 1").passed
+        (launcher,) = launcher_pids(box)
+        os.kill(worker_pid(launcher), signal.SIGSTOP)
+        started = time.monotonic()
+        assert box.run("x = 1\n# " + "y" * (3 << 20) + "\n", timeout=0.2).passed
+        assert time.monotonic() - started < 3
+        assert launcher_pids(box) != {launcher}
+
+
 def test_a_job_that_loses_two_workers_is_a_sandbox_error() -> None:
     with open_sandbox(SandboxConfig(workers=1)) as box:
         box.grace_s = 0.1  # type: ignore[attr-defined]

@@ -1,0 +1,78 @@
+"""Length-prefixed JSON frames, as the worker's manager reads and writes them (part of the worker).
+
+Standard library only. A frame is a 4-byte big-endian length and that many bytes of ASCII JSON. The codec
+calls ``json``'s C scanner and encoder directly: ``json.loads``/``json.dumps`` add layers of Python per
+call (encoding detection, whitespace checks, a new encoder each time) that cost more than the work itself
+on frames of a few kilobytes, many times a second.
+"""
+
+from __future__ import annotations
+
+import json
+import json.decoder
+import json.encoder
+import os
+from typing import Any
+
+__all__ = ["FrameReader", "dumps", "loads", "write_frame"]
+
+_scan = json.decoder.JSONDecoder().scan_once
+_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+_encoder = _c_encoder(None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True) \
+    if _c_encoder is not None else None
+_strict = _c_encoder(None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False) \
+    if _c_encoder is not None else None
+
+
+def dumps(value: Any, *, allow_nan: bool = True) -> bytes:
+    """``value`` as compact ASCII JSON; ValueError for NaN or infinities where ``allow_nan`` is false."""
+    encoder = _encoder if allow_nan else _strict
+    if encoder is None:
+        return json.dumps(value, ensure_ascii=True, allow_nan=allow_nan, separators=(",", ":")).encode("ascii")
+    return "".join(encoder(value, 0)).encode("ascii")
+
+
+def loads(data: bytes) -> Any:
+    """One JSON value that is the whole of ``data``; ValueError for anything else."""
+    text = data.decode("ascii")  # UnicodeDecodeError is a ValueError
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration as exc:
+        raise ValueError(f"not JSON at {exc.value}") from None
+    if end != len(text):
+        raise ValueError(f"extra data at {end}")
+    return value
+
+
+def write_frame(fd: int, frame: Any) -> None:
+    data = dumps(frame)
+    data = len(data).to_bytes(4, "big") + data
+    while data:
+        data = data[os.write(fd, data):]
+
+
+class FrameReader:
+    """Frames from a descriptor, read in large chunks (the host may send the next job early)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def _fill(self, size: int) -> bool:
+        while len(self.buffer) < size:
+            chunk = os.read(self.fd, max(size - len(self.buffer), 1 << 16))
+            if not chunk:
+                return False
+            self.buffer += chunk
+        return True
+
+    def read(self) -> Any:
+        """The next frame's value, or None at end of file."""
+        if not self._fill(4):
+            return None
+        size = 4 + int.from_bytes(self.buffer[:4], "big")
+        if not self._fill(size):
+            return None
+        body = bytes(self.buffer[4:size])
+        del self.buffer[:size]
+        return loads(body)
