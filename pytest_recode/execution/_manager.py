@@ -140,43 +140,6 @@ class _Remote:
     persistent = True
     deadline = None
 
-    def __init__(self, jobs: int, status: int, message: bytes) -> None:
-        self.exit_fd: int | None = status
-        self.done = False
-        try:
-            while message:
-                message = message[os.write(jobs, message):]
-        except OSError as exc:
-            raise ForkerLost(f"the forker stopped reading ({exc})") from exc
-
-    def finish(self) -> tuple[int, bool]:
-        data = b""
-        while len(data) < 5:
-            chunk = os.read(self.exit_fd, 5 - len(data))  # type: ignore[arg-type]
-            if not chunk:
-                raise ForkerLost("the forker ended")
-            data += chunk
-        self.done = True
-        return int.from_bytes(data[:4], "big"), data[4] == 1
-
-    def poll(self) -> tuple[int, bool] | None:  # exit_fd is never None here
-        return None
-
-    def expire(self) -> tuple[int, bool]:  # deadline is None: never called
-        return self.finish()
-
-    def close(self) -> None:
-        if not self.done and not self.lost:  # the collector failed: stay in step with the forker
-            self.finish()
-
-
-class _Remote:
-    """A child the forker forked: it enforces the deadline, kills leftovers and reports the wait status."""
-
-    eager = True
-    persistent = True
-    deadline = None
-
     def __init__(self, jobs: int, status: int) -> None:
         self.jobs = jobs
         self.exit_fd: int | None = status
