@@ -31,6 +31,20 @@ def worker_pid(launcher: int) -> int:
     return int(child)
 
 
+def wait_until_dead(pid: int, limit: float = 10.0) -> None:
+    """Until ``pid`` is gone or a zombie: a killed worker keeps serving for a moment otherwise."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                if handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    return
+        except OSError:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} still runs after SIGKILL")
+
+
 def test_open_sandbox_defaults_to_the_local_backend() -> None:
     with open_sandbox() as box:
         assert isinstance(box, LocalSandbox)
@@ -41,7 +55,9 @@ def test_a_dead_worker_is_replaced_and_the_job_retried() -> None:
     with open_sandbox(SandboxConfig(workers=1)) as box:
         assert box.run("x = 1").passed
         (before,) = launcher_pids(box)
+        forker = worker_pid(before)
         os.kill(before, signal.SIGKILL)
+        wait_until_dead(forker)  # it dies with its launcher, but not at once
         result = box.run_tests(ADD, TEST, "add")
         assert result.passed
         (after,) = launcher_pids(box)
