@@ -1,5 +1,9 @@
 """A seccomp filter for sandboxed programs: refuse the system calls no completion needs and that widen the
-kernel's attack surface (namespaces, mounts, tracing, kernel keyrings, BPF, modules, io_uring).
+kernel's attack surface (namespaces, mounts, tracing, kernel keyrings, BPF, modules, io_uring), or that
+make state outliving the program: System V message queues, semaphores and shared memory live in the
+worker's IPC namespace, not in any file the sandbox wipes, so one program's would still be there for the
+next (no stdlib module uses them: ``multiprocessing`` takes POSIX semaphores and shared memory, files in
+/dev/shm).
 
 Standard library only (part of the worker). Refused calls fail with EPERM, so a program sees an ordinary
 ``PermissionError``; ``clone3`` fails with ENOSYS, which makes the C library fall back to ``clone``, whose
@@ -36,6 +40,7 @@ _DENIED = {
     "io_uring_setup": (425, 425), "io_uring_enter": (426, 426), "io_uring_register": (427, 427),
     "open_by_handle_at": (304, 265), "name_to_handle_at": (303, 264), "quotactl": (179, 60),
     "syslog": (103, 116), "settimeofday": (164, 170), "clock_settime": (227, 112), "adjtimex": (159, 171),
+    "shmget": (29, 194), "semget": (64, 190), "msgget": (68, 186),
     "iopl": (172, None), "ioperm": (173, None), "modify_ldt": (154, None), "uselib": (134, None),
 }
 _ARCHES = {"x86_64": (0xC000003E, 0, 56, 435), "aarch64": (0xC00000B7, 1, 220, 435)}

@@ -127,6 +127,15 @@ HOSTILE = {
         libc = ctypes.CDLL(None, use_errno=True)
         assert libc.unshare(0x10000000) == -1 and ctypes.get_errno() == 1
         """), PASSED, test=None),
+    "System V IPC objects, which would outlive it": Hostile(dedent("""
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        IPC_PRIVATE, IPC_CREAT = 0, 0o1000
+        for make in (lambda: libc.shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600),
+                     lambda: libc.semget(IPC_PRIVATE, 1, IPC_CREAT | 0o600),
+                     lambda: libc.msgget(IPC_PRIVATE, IPC_CREAT | 0o600)):
+            assert make() == -1 and ctypes.get_errno() == 1
+        """), PASSED, test=None),
     # -- resources ------------------------------------------------------------------------------------------
     "infinite loop": Hostile("while True:\n    pass\n", TIMEOUT, test=None),
     "ignoring and re-arming signals": Hostile(dedent("""
