@@ -18,7 +18,7 @@ from typing import Any
 
 from .._errors import ResourceMissing, SandboxError
 from ._api import SandboxConfig
-from ._frames import loads
+from ._frames import loads, pop_frame
 from ._launch import LAUNCH_ENV, WorkerLost, encode_frame, worker_bundle, worker_command
 from ._pool import PoolSandbox
 
@@ -121,11 +121,8 @@ class DockerTransport:
             del self._raw[: 8 + size]
 
     def receive(self, deadline: float) -> dict[str, Any]:
-        while len(self._stdout) < 4 or len(self._stdout) < 4 + int.from_bytes(self._stdout[:4], "big"):
+        while (body := pop_frame(self._stdout)) is None:
             self._pump(deadline)
-        size = int.from_bytes(self._stdout[:4], "big")
-        body = bytes(self._stdout[4 : 4 + size])
-        del self._stdout[: 4 + size]
         try:
             return loads(body)
         except ValueError as exc:

@@ -14,7 +14,7 @@ import json.encoder
 import os
 from typing import Any
 
-__all__ = ["FrameReader", "dumps", "loads", "write_frame"]
+__all__ = ["FrameReader", "dumps", "frame_end", "loads", "pop_frame", "write_frame"]
 
 _scan = json.decoder.JSONDecoder().scan_once
 _c_encoder = getattr(json.encoder, "c_make_encoder", None)
@@ -51,6 +51,23 @@ def write_frame(fd: int, frame: Any) -> None:
         data = data[os.write(fd, data):]
 
 
+def frame_end(buffer: bytearray) -> int:
+    """How many bytes ``buffer`` must hold for the frame at its head to be whole (4 until its length is in)."""
+    if len(buffer) < 4:
+        return 4
+    return 4 + int.from_bytes(buffer[:4], "big")
+
+
+def pop_frame(buffer: bytearray) -> bytes | None:
+    """The body of the frame at the head of ``buffer``, taken out of it; None, buffer untouched, until it is whole."""
+    end = frame_end(buffer)
+    if len(buffer) < end:
+        return None
+    body = bytes(buffer[4:end])
+    del buffer[:end]
+    return body
+
+
 class FrameReader:
     """Frames from a descriptor, read in large chunks (the host may send the next job early)."""
 
@@ -68,11 +85,7 @@ class FrameReader:
 
     def read(self) -> Any:
         """The next frame's value, or None at end of file."""
-        if not self._fill(4):
-            return None
-        size = 4 + int.from_bytes(self.buffer[:4], "big")
-        if not self._fill(size):
-            return None
-        body = bytes(self.buffer[4:size])
-        del self.buffer[:size]
+        while (body := pop_frame(self.buffer)) is None:
+            if not self._fill(frame_end(self.buffer)):
+                return None
         return loads(body)

@@ -23,7 +23,7 @@ from importlib import resources
 from typing import Any
 
 from .._errors import SandboxError
-from ._frames import dumps, loads
+from ._frames import dumps, frame_end, loads, pop_frame
 
 __all__ = ["LOADER", "LocalTransport", "WorkerLost", "worker_bundle", "worker_command"]
 
@@ -191,11 +191,8 @@ class LocalTransport:
                 self._buffer += chunk
 
     def _frame(self, deadline: float, fd: int | None = None) -> dict[str, Any]:
-        self._fill(4, deadline, fd)
-        size = int.from_bytes(self._buffer[:4], "big")
-        self._fill(4 + size, deadline, fd)
-        body = bytes(self._buffer[4 : 4 + size])
-        del self._buffer[: 4 + size]
+        while (body := pop_frame(self._buffer)) is None:
+            self._fill(frame_end(self._buffer), deadline, fd)
         try:
             return loads(body)
         except ValueError as exc:

@@ -10,6 +10,17 @@ def literal(text: str) -> str:
     return text.replace("[", "[[]")
 
 
+def constant_model(completion: str) -> str:
+    """A conftest whose model completes every prompt with ``completion``."""
+    return f"""
+import pytest
+
+@pytest.fixture(scope="session")
+def recode_model():
+    return lambda prompts: [{completion!r} for _ in prompts]
+"""
+
+
 CAMEL_TEST = """
 from pytest_recode import recode_robust
 
@@ -69,26 +80,14 @@ def test_summary_counts_cases_and_completions(tiny_project: pytest.Pytester) -> 
 
 def test_robust_pass_ignores_problems_the_model_fails_anyway(tiny_project: pytest.Pytester) -> None:
     # A model that always answers "return None" fails every problem, nominal and perturbed alike.
-    tiny_project.makeconftest("""
-import pytest
-
-@pytest.fixture(scope="session")
-def recode_model():
-    return lambda prompts: ["    return None\\n" for _ in prompts]
-""")
+    tiny_project.makeconftest(constant_model("    return None\n"))
     tiny_project.makepyfile(CAMEL_TEST.format(mode="robust_pass"))
     result = tiny_project.runpytest()
     result.assert_outcomes(passed=2, skipped=1)
 
 
 def test_equivalent_mode_accepts_the_same_failure(tiny_project: pytest.Pytester) -> None:
-    tiny_project.makeconftest("""
-import pytest
-
-@pytest.fixture(scope="session")
-def recode_model():
-    return lambda prompts: ["    raise ValueError('no')\\n" for _ in prompts]
-""")
+    tiny_project.makeconftest(constant_model("    raise ValueError('no')\n"))
     tiny_project.makepyfile(CAMEL_TEST.format(mode="equivalent"))
     tiny_project.runpytest().assert_outcomes(passed=2, skipped=1)
 
