@@ -86,9 +86,11 @@ run_step 2-gpu-tests "$tests_timeout" all 0 "$python" -m pytest tests/models -m 
 # `python -m pytest_recode` is the `recode` command, without depending on PATH.
 run_step 3a-tiny-model 300 all 0 "$python" -m pytest_recode model tiny "$tiny_dir"
 cd "$root/examples" || exit 2
+# --recode-model=DIR, not "--recode-model DIR": pytest takes an argument that is an existing directory as a
+# path, which would make the model directory the rootdir and leave examples/pytest.ini unread.
 # --recode-no-cache: a cache left by an earlier run would let this run generate nothing. Exit 1 (tests
 # failed) is expected: the tiny model writes gibberish, so every robustness test is a finding.
-run_step 3b-smoke "$smoke_timeout" tail "0 1" "$python" -m pytest -n 2 --recode-model "$tiny_dir" \
+run_step 3b-smoke "$smoke_timeout" tail "0 1" "$python" -m pytest -n 2 --recode-model="$tiny_dir" \
     --recode-workers-per-gpu 2 --recode-max-new-tokens 32 --recode-no-cache -q
 cd "$root" || exit 2
 
