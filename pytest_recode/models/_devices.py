@@ -162,7 +162,9 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def cpu_threads_for_worker(cores: int, workers: int | None, environ: Mapping[str, str], requested: int = 0) -> int | None:
+def cpu_threads_for_worker(
+    cores: int, workers: int | None, environ: Mapping[str, str], requested: int = 0
+) -> int | None:
     """The intra-op thread count to give torch in a process that runs a model on CPU, or ``None`` to leave
     torch's own choice.
 
@@ -173,7 +175,8 @@ def cpu_threads_for_worker(cores: int, workers: int | None, environ: Mapping[str
     """
     if not isinstance(requested, int) or requested < 0:
         raise InvalidArgument(
-            f"cpu_threads={requested!r} must be an int of at least 0 (0: each xdist worker gets its share of the cores)."
+            f"cpu_threads={requested!r} must be an int of at least 0 "
+            "(0: each xdist worker gets its share of the cores)."
         )
     if requested > 0:
         return requested

@@ -85,7 +85,8 @@ def pytest_recode_load_model(config: pytest.Config, settings: RecodeSettings) ->
     from ..models._devices import available_cores, cpu_threads_for_worker, xdist_worker_count
 
     # Applied only if the model lands on the CPU; computed here, where the options and the environment are known.
-    threads = cpu_threads_for_worker(available_cores(), xdist_worker_count(os.environ), os.environ, settings.cpu_threads)
+    workers = xdist_worker_count(os.environ)
+    threads = cpu_threads_for_worker(available_cores(), workers, os.environ, settings.cpu_threads)
     model = load_model(
         settings.model,
         ModelOptions(

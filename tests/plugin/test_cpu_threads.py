@@ -84,5 +84,6 @@ def test_negative_count_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--recode-cpu-threads=-1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([
-        "*--recode-cpu-threads=-1: give 0 (each xdist worker gets its share of the cores) or a thread count of at least 1."
+        "*--recode-cpu-threads=-1: give 0 (each xdist worker gets its share of the cores) "
+        "or a thread count of at least 1."
     ])
