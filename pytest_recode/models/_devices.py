@@ -6,6 +6,9 @@ CUDA (the controller's own ``CUDA_VISIBLE_DEVICES``, else ``nvidia-smi -L``) and
 plain data. Workers are dealt out round-robin (``gw0`` on the first device, ``gw1`` on the second, ...),
 so ``-n`` equal to the number of GPUs gives each worker its own, and ``workers_per_gpu`` says how many
 workers may share one.
+
+On a CPU the same question is how many threads each worker's torch may use: by default every process uses
+every core, so ``-n N`` workers oversubscribe the machine N times (:func:`cpu_threads_for_worker`).
 """
 
 from __future__ import annotations
@@ -22,13 +25,17 @@ __all__ = [
     "ENV_DEVICES",
     "ENV_PINNED",
     "ENV_WORKERS_PER_GPU",
+    "THREAD_ENV_VARS",
+    "available_cores",
     "count_problem",
+    "cpu_threads_for_worker",
     "device_for_worker",
     "list_nvidia_devices",
     "parse_visible_devices",
     "pin_from_environ",
     "visible_devices",
     "worker_number",
+    "xdist_worker_count",
 ]
 
 #: Set by the controller for its workers: the devices to deal out, comma-separated, and how many may share.
@@ -36,6 +43,8 @@ ENV_DEVICES = "RECODE_GPU_DEVICES"
 ENV_WORKERS_PER_GPU = "RECODE_WORKERS_PER_GPU"
 #: Set in a worker once it has pinned itself: the device it chose.
 ENV_PINNED = "RECODE_GPU_PINNED"
+#: Environment variables by which a user has already chosen the CPU thread count (torch reads them at start).
+THREAD_ENV_VARS: tuple[str, ...] = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 _WORKER = re.compile(r"^gw(\d+)$")
 _GPU_LINE = re.compile(r"^GPU (\d+):.*?\(UUID: (GPU-[0-9a-fA-F-]+)\)")
@@ -133,3 +142,46 @@ def pin_from_environ(environ: dict[str, str] | os._Environ[str] | None = None) -
     environ["CUDA_VISIBLE_DEVICES"] = device
     environ[ENV_PINNED] = device
     return device
+
+
+def xdist_worker_count(environ: Mapping[str, str]) -> int | None:
+    """How many workers this xdist run has (``PYTEST_XDIST_WORKER_COUNT``, set in each worker); ``None``
+    outside xdist or when the value is not a positive integer."""
+    try:
+        count = int(environ.get("PYTEST_XDIST_WORKER_COUNT", ""))
+    except ValueError:
+        return None
+    return count if count >= 1 else None
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and ``taskset`` narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no sched_getaffinity
+        return max(1, os.cpu_count() or 1)
+
+
+def cpu_threads_for_worker(
+    cores: int, workers: int | None, environ: Mapping[str, str], requested: int = 0
+) -> int | None:
+    """The intra-op thread count to give torch in a process that runs a model on CPU, or ``None`` to leave
+    torch's own choice.
+
+    ``requested`` (``--recode-cpu-threads``) above 0 is that count. At 0 (automatic), a process that is one
+    of ``workers`` xdist workers gets its share of ``cores``, ``max(1, cores // workers)``, unless the user
+    already chose through :data:`THREAD_ENV_VARS`; outside xdist (``workers`` is ``None``) torch keeps its
+    default.
+    """
+    if not isinstance(requested, int) or requested < 0:
+        raise InvalidArgument(
+            f"cpu_threads={requested!r} must be an int of at least 0 "
+            "(0: each xdist worker gets its share of the cores)."
+        )
+    if requested > 0:
+        return requested
+    if workers is None or any(environ.get(name, "").strip() for name in THREAD_ENV_VARS):
+        return None
+    if cores < 1 or workers < 1:
+        raise InvalidArgument(f"cores={cores!r} and workers={workers!r} must both be at least 1.")
+    return max(1, cores // workers)

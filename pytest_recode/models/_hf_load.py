@@ -163,6 +163,9 @@ def load_transformers(spec: str, options: ModelOptions) -> TransformersModel:
             raise ModelError(f"model={spec!r}: loading {path} failed: {type(exc).__name__}: {exc}") from exc
     model.to(device)
     model.eval()
+    if options.cpu_threads is not None and device == "cpu":
+        # torch's thread count is per process; the caller (e.g. the plugin under xdist) chose a share of the cores.
+        torch.set_num_threads(options.cpu_threads)
     dtype_name = str(next(model.parameters()).dtype).removeprefix("torch.")
     return TransformersModel(
         model,

@@ -78,7 +78,8 @@ class ModelOptions:
     stop-sequence criterion; ``"loop"`` is this package's static-cache decode loop; ``"graph"`` replays its
     decode step as a CUDA graph; ``"compile"`` also compiles that step with ``torch.compile``; ``"auto"``
     is ``"graph"`` on CUDA and ``"loop"`` on CPU. ``attn_implementation`` is passed to ``from_pretrained``
-    (default ``"sdpa"``). ``timeout_s`` bounds one HTTP request.
+    (default ``"sdpa"``). ``timeout_s`` bounds one HTTP request. ``cpu_threads`` (transformers only): torch's
+    intra-op thread count, set when the model is placed on the CPU (``None``: torch's own setting is kept).
     """
 
     device: str | None = None
@@ -87,6 +88,7 @@ class ModelOptions:
     decoder: str = "auto"
     attn_implementation: str | None = None
     timeout_s: float = 600.0
+    cpu_threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
@@ -95,6 +97,8 @@ class ModelOptions:
             raise InvalidArgument(f"decoder={self.decoder!r} is not one of {list(DECODERS)}.")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise InvalidArgument(f"batch_size={self.batch_size!r} must be an int of at least 1.")
+        if self.cpu_threads is not None and (not isinstance(self.cpu_threads, int) or self.cpu_threads < 1):
+            raise InvalidArgument(f"cpu_threads={self.cpu_threads!r} must be None or an int of at least 1.")
         device = self.device
         if device is not None and not (
             device in ("auto", "cpu", "cuda", "mps") or device.startswith("cuda:") and device[5:].isdigit()

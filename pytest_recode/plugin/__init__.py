@@ -6,6 +6,7 @@ Disable it with ``-p no:recode``.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from ._fixtures import recode_context, recode_engine, recode_model, recode_sandb
 from ._options import RecodeSettings, add_options
 from ._reporter import RecodeReporter
 from ._xdist_gpu import GpuPinning
-from ._state import STATE_KEY, RecodeState
+from ._state import STATE_KEY, RecodeState, state_of
 
 __all__ = [
     "recode_context",
@@ -40,6 +41,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "recode: a @recode_robust robustness test (set by the decorator; do not apply by hand)"
     )
     settings = RecodeSettings.from_config(config)
+    if settings.cpu_threads < 0:
+        raise pytest.UsageError(
+            f"--recode-cpu-threads={settings.cpu_threads}: give 0 (each xdist worker gets its share of the cores) "
+            "or a thread count of at least 1."
+        )
     state = RecodeState(settings)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(RecodeReporter(config, state), "recode-reporter")
@@ -75,16 +81,29 @@ def _check_model_spec(spec: str) -> None:
 def pytest_recode_load_model(config: pytest.Config, settings: RecodeSettings) -> Any:
     if settings.model is None:
         return None
-    from ..models import ModelOptions, load_model
+    from ..models import ModelOptions, load_model, spec_kind
+    from ..models._devices import available_cores, cpu_threads_for_worker, xdist_worker_count
 
-    return load_model(
+    # Applied only if the model lands on the CPU; computed here, where the options and the environment are known.
+    workers = xdist_worker_count(os.environ)
+    threads = cpu_threads_for_worker(available_cores(), workers, os.environ, settings.cpu_threads)
+    model = load_model(
         settings.model,
         ModelOptions(
             device=None if settings.device == "auto" else settings.device,
             dtype=settings.dtype,
             batch_size=settings.batch_size,
+            cpu_threads=threads,
         ),
     )
+    if threads is not None and spec_kind(settings.model) == "transformers":
+        from ..models import TransformersModel
+
+        if isinstance(model, TransformersModel) and model.device.type == "cpu":
+            import torch
+
+            state_of(config).cpu_threads = torch.get_num_threads()  # what torch took, for the summary
+    return model
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -25,6 +25,9 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("batch-size", "int", 32, "largest generation batch (default: 32)"),
     ("max-new-tokens", "int", 512, "most tokens generated per completion (default: 512)"),
     ("workers-per-gpu", "int", 1, "xdist workers that share one GPU (default: 1)"),
+    ("cpu-threads", "int", 0,
+     "torch threads per process for a transformers model on CPU (default: 0, under xdist each worker gets "
+     "its share of the cores unless OMP_NUM_THREADS or MKL_NUM_THREADS is set; outside xdist torch's default)"),
     ("cache-dir", "path", None, "completion cache directory (default: <rootdir>/.recode-cache)"),
     ("no-cache", "bool", False, "do not read or write the completion cache"),
     ("clear-cache", "bool", False, "empty the completion cache before the session"),
@@ -99,6 +102,7 @@ class RecodeSettings:
     batch_size: int
     max_new_tokens: int
     workers_per_gpu: int
+    cpu_threads: int
     cache_dir: str
     no_cache: bool
     clear_cache: bool

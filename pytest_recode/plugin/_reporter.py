@@ -34,16 +34,24 @@ class RecodeReporter:
             from ._summary import engine_totals
 
             workeroutput["recode_stats"] = engine_totals(self.state)
+            if self.state.cpu_threads is not None:
+                workeroutput["recode_cpu_threads"] = self.state.cpu_threads
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         stats = (getattr(node, "workeroutput", None) or {}).get("recode_stats")
         if stats:
             self.state.worker_stats.append(dict(stats))
+        threads = (getattr(node, "workeroutput", None) or {}).get("recode_cpu_threads")
+        if threads is not None:
+            self.state.worker_threads[str(node.workerinput.get("workerid"))] = int(threads)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         if self.is_worker:
             return
-        from ._summary import write_summary
+        from ._summary import threads_line, write_summary
 
         write_summary(terminalreporter, self.state)
+        line = threads_line(self.state)
+        if line is not None:
+            terminalreporter.write_line(line)

@@ -21,6 +21,10 @@ class RecodeState:
     engines: list[Any] = field(default_factory=list)
     worker_stats: list[dict[str, int]] = field(default_factory=list)
     problems: dict[tuple[str, str | None], list[Any]] = field(default_factory=dict)
+    #: torch's CPU thread count once this process placed a transformers model on the CPU with a chosen count.
+    cpu_threads: int | None = None
+    #: The same from each xdist worker (worker id -> threads), gathered on the controller.
+    worker_threads: dict[str, int] = field(default_factory=dict)
 
 
 STATE_KEY = pytest.StashKey[RecodeState]()

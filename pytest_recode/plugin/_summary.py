@@ -31,3 +31,17 @@ def write_summary(terminalreporter: Any, state: RecodeState) -> None:
     for line in summary_lines([CaseOutcome.from_json(o) for o in state.outcomes]):
         terminalreporter.write_line(line)
     terminalreporter.write_line(total.summary_line())
+
+
+def threads_line(state: RecodeState) -> str | None:
+    """``recode: torch CPU threads: gw0=1, gw1=1 (2 cores)`` when this process or its workers set a count."""
+    from ..models._devices import available_cores, worker_number
+
+    if state.worker_threads:
+        order = sorted(state.worker_threads, key=lambda w: (worker_number(w) is None, worker_number(w) or 0, w))
+        counts = ", ".join(f"{worker}={state.worker_threads[worker]}" for worker in order)
+    elif state.cpu_threads is not None:
+        counts = str(state.cpu_threads)
+    else:
+        return None
+    return f"recode: torch CPU threads: {counts} ({available_cores()} cores)"

@@ -12,13 +12,16 @@ from pytest_recode.models._devices import (
     ENV_DEVICES,
     ENV_PINNED,
     ENV_WORKERS_PER_GPU,
+    available_cores,
     count_problem,
+    cpu_threads_for_worker,
     device_for_worker,
     list_nvidia_devices,
     parse_visible_devices,
     pin_from_environ,
     visible_devices,
     worker_number,
+    xdist_worker_count,
 )
 
 
@@ -95,3 +98,55 @@ def test_pin_from_environ() -> None:
     assert env["CUDA_VISIBLE_DEVICES"] == "6" and env[ENV_PINNED] == "6"
     assert pin_from_environ({"PYTEST_XDIST_WORKER": "gw0"}) is None
     assert pin_from_environ({ENV_DEVICES: "0"}) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "count"), [(None, None), ("", None), ("x", None), ("0", None), ("-2", None), ("1", 1), ("16", 16)]
+)
+def test_xdist_worker_count(value: str | None, count: int | None) -> None:
+    assert xdist_worker_count({} if value is None else {"PYTEST_XDIST_WORKER_COUNT": value}) == count
+
+
+def test_available_cores_is_the_affinity() -> None:
+    import os
+
+    assert available_cores() == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize(
+    ("cores", "workers", "environ", "requested", "threads"),
+    [
+        (16, 2, {}, 0, 8),
+        (16, 3, {}, 0, 5),
+        (2, 2, {}, 0, 1),
+        (2, 8, {}, 0, 1),          # more workers than cores: one thread each, never zero
+        (16, 1, {}, 0, 16),
+        (16, None, {}, 0, None),   # outside xdist: torch's default
+        (16, 2, {"OMP_NUM_THREADS": "4"}, 0, None),  # the user chose through the environment
+        (16, 2, {"MKL_NUM_THREADS": "4"}, 0, None),
+        (16, 2, {"OMP_NUM_THREADS": " "}, 0, 8),      # set but blank is no choice
+        (16, 2, {"OMP_NUM_THREADS": "4"}, 3, 3),      # the option is the more explicit choice
+        (16, None, {}, 3, 3),
+        (2, 2, {}, 6, 6),          # an explicit count is kept even above the cores
+    ],
+)
+def test_cpu_threads_for_worker(
+    cores: int, workers: int | None, environ: dict[str, str], requested: int, threads: int | None
+) -> None:
+    assert cpu_threads_for_worker(cores, workers, environ, requested) == threads
+
+
+def test_cpu_threads_bad_arguments() -> None:
+    with pytest.raises(InvalidArgument, match=r"cpu_threads=-1 must be an int of at least 0"):
+        cpu_threads_for_worker(4, 2, {}, -1)
+    with pytest.raises(InvalidArgument, match=r"cores=0 and workers=2 must both be at least 1"):
+        cpu_threads_for_worker(0, 2, {}, 0)
+
+
+@given(st.integers(1, 512), st.integers(1, 512))
+def test_automatic_threads_share_the_cores(cores: int, workers: int) -> None:
+    threads = cpu_threads_for_worker(cores, workers, {}, 0)
+    assert threads is not None and 1 <= threads <= cores
+    if workers <= cores:
+        assert workers * threads <= cores
+        assert workers * (threads + 1) > cores  # the largest share that fits: no core left idle needlessly

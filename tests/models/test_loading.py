@@ -95,3 +95,16 @@ def test_cuda_asked_for_without_cuda(tiny_llama: Path) -> None:
         pytest.skip("this machine has CUDA")
     with pytest.raises(ModelError, match="--recode-device=cpu"):
         load_model(str(tiny_llama), ModelOptions(device="cuda"))
+
+
+def test_cpu_threads_are_set_when_the_model_lands_on_the_cpu(tiny_llama: Path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        load_model(str(tiny_llama), ModelOptions(device="cpu"))
+        assert torch.get_num_threads() == before  # None: torch's setting is kept
+        load_model(str(tiny_llama), ModelOptions(device="cpu", cpu_threads=before + 1))
+        assert torch.get_num_threads() == before + 1
+    finally:
+        torch.set_num_threads(before)

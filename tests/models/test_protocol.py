@@ -45,7 +45,9 @@ def test_bad_generation_config(kwargs: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"dtype": "fp16"}, {"decoder": "fast"}, {"batch_size": 0}, {"device": "gpu"}, {"device": "cuda:x"}]
+    "kwargs",
+    [{"dtype": "fp16"}, {"decoder": "fast"}, {"batch_size": 0}, {"device": "gpu"}, {"device": "cuda:x"},
+     {"cpu_threads": 0}, {"cpu_threads": 1.5}],
 )
 def test_bad_model_options(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidArgument):
