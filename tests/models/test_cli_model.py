@@ -13,7 +13,7 @@ def test_tiny_then_check(tmp_path: Path, capsys: pytest.CaptureFixture[str], one
     target = tmp_path / "tiny"
     assert main(["model", "tiny", str(target), "--arch", "gpt2", "--layers", "1"]) == 0
     out = capsys.readouterr().out
-    assert f"wrote a tiny gpt2 model to {target}" in out and f"pytest --recode-model {target}" in out
+    assert f"wrote a tiny gpt2 model to {target}" in out and f"try it: pytest --recode-model={target}" in out
     assert main(["model", "check", str(target), "--device", "cpu", "--max-new-tokens", "4"]) == 0
     out = capsys.readouterr().out
     assert "fingerprint: hf:" in out and "def add(a: int, b: int) -> int:" in out

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 
@@ -136,6 +140,32 @@ def test_directory_without_config_is_a_usage_error(pytester: pytest.Pytester) ->
     result = pytester.runpytest("--recode-model=empty-model")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*holds no config.json, so it is not a transformers model directory*"])
+
+
+@pytest.mark.parametrize("spelling", ["space", "equals"])
+def test_model_directory_taken_for_the_rootdir_is_a_usage_error(tmp_path: Path, spelling: str) -> None:
+    # With a space and no test path, pytest reads the option's value as a path while choosing its rootdir
+    # (the plugin's options are not known yet then): the suite's ini would be skipped without a word.
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in ("config.json", "model.safetensors", "tokenizer.json"):
+        (model / name).write_text("{}")
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "pytest.ini").write_text("[pytest]\n")
+    (suite / "test_it.py").write_text("def test_nothing():\n    pass\n")
+    args = ["--recode-model", str(model)] if spelling == "space" else [f"--recode-model={model}"]
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
+                          cwd=suite, capture_output=True, text=True, timeout=120)
+    if spelling == "equals":
+        assert done.returncode == pytest.ExitCode.OK, done.stdout + done.stderr
+        return
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
+    assert done.stderr.strip() == (
+        f"ERROR: pytest read the model directory of '--recode-model {model}' as a test path while choosing its "
+        f"rootdir, so it skipped {suite / 'pytest.ini'} and chose rootdir {tmp_path}: write --recode-model={model} "
+        "(with '=')."
+    )
 
 
 def test_python_model_spec_loads_a_callable(tiny_project: pytest.Pytester) -> None:
