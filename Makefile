@@ -15,7 +15,7 @@ install:
 
 # The project's tests, slow ones included (what CI runs).
 test:
-	$(BIN)/python -m pytest -n 2 --run-slow
+	$(BIN)/python -m pytest -n 2 --run-slow --durations=20
 
 # The fast default suite.
 test-fast:
