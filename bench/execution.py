@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from pytest_recode._platform import available_cores
 from pytest_recode.execution import SandboxConfig, TestJob, open_sandbox
 from pytest_recode.problems import Problem, load_problems
 
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     problems = load_problems("humaneval")
-    cores = len(os.sched_getaffinity(0))
+    cores = available_cores()
     config = SandboxConfig(workers=args.workers)
     print(f"HumanEval canonical solutions: {len(problems)} programs; {cores} cores; Python {sys.version.split()[0]}; "
           f"load average {os.getloadavg()[0]:.2f}", flush=True)

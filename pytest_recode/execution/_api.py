@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import abc
 import enum
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .._errors import InvalidArgument
+from .._platform import available_cores
 
 __all__ = [
     "BACKENDS",
@@ -82,12 +82,7 @@ class SandboxConfig:
     @property
     def worker_count(self) -> int:
         """How many workers run programs in parallel (``workers``, or one per usable CPU core)."""
-        if self.workers:
-            return self.workers
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # not Linux
-            return max(1, os.cpu_count() or 1)
+        return self.workers or available_cores()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 
 from .._errors import InvalidArgument
+from .._platform import available_cores
 
 __all__ = [
     "ENV_DEVICES",
@@ -152,14 +153,6 @@ def xdist_worker_count(environ: Mapping[str, str]) -> int | None:
     except ValueError:
         return None
     return count if count >= 1 else None
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity, which containers and ``taskset`` narrow)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS and Windows have no sched_getaffinity
-        return max(1, os.cpu_count() or 1)
 
 
 def cpu_threads_for_worker(

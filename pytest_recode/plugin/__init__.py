@@ -99,12 +99,13 @@ def _check_rootdir(config: pytest.Config, spec: str) -> None:
     know yet as a possible path: ``--recode-model DIR`` (a space) puts DIR among the test paths for that
     choice, so the suite's own ini file can be skipped without a word (and caches land beside the model).
     Stop before that silently changes the run."""
-    if "--recode-model" not in config.invocation_params.args or not os.path.exists(os.path.expanduser(spec)):
+    path = Path(os.path.expanduser(spec))
+    if "--recode-model" not in config.invocation_params.args or not path.exists():
         return  # written as --recode-model=DIR, or not a path: nothing was misread
     if config.args_source == pytest.Config.ArgsSource.ARGS:
         return  # test paths given: pytest looked for the ini file from them first, as without the option
     # No test path: without the option, pytest would have looked from the invocation directory upwards.
-    model = Path(os.path.expanduser(spec)).resolve()
+    model = path.resolve()
     here = Path(config.invocation_params.dir)
     expected = _nearest_ini(here)
     rootdir_moved = config.rootpath != here and (config.rootpath == model or model in config.rootpath.parents)
