@@ -239,15 +239,14 @@ def main(argv: list[str] | None = None) -> int:
     if "docker_per_s" in figures:
         print(f"(d) = {figures['docker_per_s']:.0f} programs/s (goal: at least 200)")
     floor = figures["forkfloor_per_s"]
+    floor_ratio, floor_share = floor / baseline, floor / (ceiling * cores)
     print(f"(c)/(e) = {local / floor:.2f} of the bare fork-per-program floor")
     # Where the goals lie against forking alone: on a machine where (e) misses a goal, no sandbox that forks
     # a child per program can meet it.
-    print(f"the floor itself: (e)/(a) = {floor / baseline:.1f}x, (e)/((b) x {cores} cores) = "
-          f"{floor / (ceiling * cores):.2f}")
+    print(f"the floor itself: (e)/(a) = {floor_ratio:.1f}x, (e)/((b) x {cores} cores) = {floor_share:.2f}")
     pairs = {**{k: f"{v:.1f}" for k, v in figures.items()}, "ratio": f"{ratio:.2f}", "ceiling_share": f"{share:.2f}",
-             "floor_share": f"{local / floor:.2f}", "floor_ratio": f"{floor / baseline:.2f}",
-             "floor_ceiling_share": f"{floor / (ceiling * cores):.2f}", "cores": str(cores),
-             "rounds": str(args.rounds)}
+             "floor_share": f"{local / floor:.2f}", "floor_ratio": f"{floor_ratio:.2f}",
+             "floor_ceiling_share": f"{floor_share:.2f}", "cores": str(cores), "rounds": str(args.rounds)}
     print(" ".join(f"{key}={value}" for key, value in pairs.items()))
     return 0
 
