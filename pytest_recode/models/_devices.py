@@ -20,14 +20,12 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 
 from .._errors import InvalidArgument
-from .._platform import available_cores
 
 __all__ = [
     "ENV_DEVICES",
     "ENV_PINNED",
     "ENV_WORKERS_PER_GPU",
     "THREAD_ENV_VARS",
-    "available_cores",
     "count_problem",
     "cpu_threads_for_worker",
     "device_for_worker",

@@ -122,7 +122,8 @@ def pytest_recode_load_model(config: pytest.Config, settings: RecodeSettings) ->
     if settings.model is None:
         return None
     from ..models import ModelOptions, load_model, spec_kind
-    from ..models._devices import available_cores, cpu_threads_for_worker, xdist_worker_count
+    from .._platform import available_cores
+    from ..models._devices import cpu_threads_for_worker, xdist_worker_count
 
     # Applied only if the model lands on the CPU; computed here, where the options and the environment are known.
     workers = xdist_worker_count(os.environ)

@@ -35,7 +35,8 @@ def write_summary(terminalreporter: Any, state: RecodeState) -> None:
 
 def threads_line(state: RecodeState) -> str | None:
     """``recode: torch CPU threads: gw0=1, gw1=1 (2 cores)`` when this process or its workers set a count."""
-    from ..models._devices import available_cores, worker_number
+    from .._platform import available_cores
+    from ..models._devices import worker_number
 
     if state.worker_threads:
         order = sorted(state.worker_threads, key=lambda w: (worker_number(w) is None, worker_number(w) or 0, w))

@@ -8,11 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_recode import InvalidArgument
+from pytest_recode._platform import available_cores
 from pytest_recode.models._devices import (
     ENV_DEVICES,
     ENV_PINNED,
     ENV_WORKERS_PER_GPU,
-    available_cores,
     count_problem,
     cpu_threads_for_worker,
     device_for_worker,

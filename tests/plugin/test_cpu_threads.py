@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_recode.models._devices import available_cores
+from pytest_recode._platform import available_cores
 
 pytest.importorskip("xdist")
 
