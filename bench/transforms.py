@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from pytest_recode.problems import load_problems  # noqa: E402
 from pytest_recode.transforms import CATEGORIES, transform_names  # noqa: E402
-from pytest_recode.transforms._dataset import base_problems, make_transforms, perturb_dataset  # noqa: E402
+from pytest_recode.pipeline._dataset import base_problems, perturb_dataset  # noqa: E402
+from pytest_recode.transforms import make_transforms  # noqa: E402
 
 MODEL_BASED = frozenset({"BackTranslation", "VarRenamerCB"})
 GOAL_S = 15.0

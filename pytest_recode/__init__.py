@@ -17,10 +17,10 @@ from ._version import __version__
 
 # public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
-    "CaseOutcome": "._case",
-    "RecodeCase": "._case",
-    "RobustSpec": "._decorator",
-    "recode_robust": "._decorator",
+    "CaseOutcome": ".metrics",
+    "RecodeCase": ".plugin._case",
+    "RobustSpec": ".plugin._decorator",
+    "recode_robust": ".plugin._decorator",
     "DatasetError": "._errors",
     "InvalidArgument": "._errors",
     "ModelError": "._errors",
@@ -39,7 +39,7 @@ _EXPORTS: dict[str, str] = {
     "load_model": ".models",
     "Problem": ".problems",
     "load_problems": ".problems",
-    "ReferenceModel": ".reference",
+    "ReferenceModel": ".models",
     "CATEGORIES": ".transforms",
     "TRANSFORM_NAMES": ".transforms",
     "Edit": ".transforms",
@@ -47,6 +47,8 @@ _EXPORTS: dict[str, str] = {
     "Perturbation": ".transforms",
     "Site": ".transforms",
     "Transform": ".transforms",
+    "Composition": ".strategies",
+    "Recipe": ".strategies",
     "TransformConfig": ".transforms",
     "get_transform": ".transforms",
 }
@@ -64,7 +66,7 @@ def __getattr__(name: str) -> Any:
             value.__module__ = __name__
         except (AttributeError, TypeError):
             pass
-    globals()[name] = value
+    # Not cached in this module's globals (see pytest_recode.models.__getattr__).
     return value
 
 
@@ -73,8 +75,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from ._case import CaseOutcome, RecodeCase
-    from ._decorator import RobustSpec, recode_robust
     from ._errors import (
         DatasetError,
         InvalidArgument,
@@ -86,9 +86,12 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         TransformError,
     )
     from .execution import RunResult, Sandbox, SandboxConfig, Status, open_sandbox
-    from .models import CodeModel, GenerationConfig, load_model
+    from .metrics import CaseOutcome
+    from .models import CodeModel, GenerationConfig, ReferenceModel, load_model
+    from .plugin._case import RecodeCase
+    from .plugin._decorator import RobustSpec, recode_robust
     from .problems import Problem, load_problems
-    from .reference import ReferenceModel
+    from .strategies import Composition, Recipe
     from .transforms import (
         CATEGORIES,
         TRANSFORM_NAMES,

@@ -17,20 +17,20 @@ def test_the_example_suite_reports_the_reference_models_brittleness(tmp_path: Pa
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", str(EXAMPLES), "-q", "-p", "no:cacheprovider",
-         f"--recode-cache-dir={tmp_path / 'cache'}", "--recode-sandbox-workers=1"],
+         f"--recode-cache-dir={tmp_path / 'cache'}", f"--recode-database={tmp_path / 'db'}",
+         "--recode-sandbox-workers=1"],
         capture_output=True, text=True, timeout=900, cwd=EXAMPLES, env=env,
     )
     out = completed.stdout
     assert completed.returncode == 1, out[-3000:]
-    # Function renames break the three recursive problems; variable renames break the memorised code of
-    # 26 problems; everything else is robust.
-    assert out.splitlines()[-1].startswith("29 failed, 65 passed, 2 skipped"), out[-3000:]
+    # Function renames break the three recursive problems; variable renames (seeded or drawn by the search)
+    # break the memorised code of 31 problems; everything else is robust.
+    assert out.splitlines()[-1].startswith("34 failed, 62 passed"), out[-3000:]
     lines = out.splitlines()
     for expected in [
-        "docstring                                             32    273    1.00  1.00  0.00  0.00       0       0",
-        "format                                                30    179    1.00  1.00  0.00  0.00       0       0",
-        "function_name                                         32    333    1.00  0.91  0.09  0.09      30      30",
-        "syntax                                                30    141    1.00  0.13  0.87  0.87      52      52",
-        "recode: 988 completions generated, 0 from cache",
+        "docstring                                             32    273    1.00  1.00  0.00  0.00   1.00       0       0",
+        "format                                                32    190    1.00  1.00  0.00  0.00   1.00       0       0",
+        "function_name                                         32    333    1.00  0.91  0.09  0.09      -       0      30",
+        "syntax                                                32    146    1.00  0.16  0.84  0.84   0.63      54      54",
     ]:
         assert expected in lines, out[-3000:]

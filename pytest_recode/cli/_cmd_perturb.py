@@ -9,17 +9,16 @@ import time
 from .._errors import InvalidArgument
 from ..execution import open_sandbox
 from ..problems import Problem, load_problems
-from ..transforms import CATEGORIES, TRANSFORM_NAMES, NotApplicable, transform_names
-from ..transforms._dataset import (
+from ..pipeline._dataset import (
     CheckReport,
     Variant,
     base_problems,
     check_variants,
-    make_transforms,
     perturb_dataset,
     write_partial_nominal,
     write_variants,
 )
+from ..transforms import CATEGORIES, TRANSFORM_NAMES, NotApplicable, make_transforms, transform_names
 from ._cmd_transforms import add_transform_config_arguments, transform_config
 from ._options import add_dataset_arguments, add_sandbox_arguments, sandbox_config
 

@@ -50,6 +50,7 @@ _LAZY: dict[str, str] = {
     "EngineStats": "._engine",
     "TransformersModel": "._hf_model",
     "OpenAICompletionsModel": "._http",
+    "ReferenceModel": "._reference",
     "cut_at_stop": "._stops",
     "TinyModelSpec": "._tiny",
     "build_tiny_model": "._tiny",
@@ -61,9 +62,9 @@ def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'pytest_recode.models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name, __name__), name)
-    globals()[name] = value
-    return value
+    # Not cached in this module's globals: the defining module is the one source of truth (pytest's own
+    # pytester drops modules imported during a run, and a cached class would outlive its module).
+    return getattr(importlib.import_module(module_name, __name__), name)
 
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
     from ._engine import CompletionEngine, EngineStats
     from ._hf_model import TransformersModel
     from ._http import OpenAICompletionsModel
+    from ._reference import ReferenceModel
     from ._stops import cut_at_stop
     from ._tiny import TinyModelSpec, build_tiny_model
     from ._truncate import truncate_completion
@@ -90,6 +92,7 @@ __all__ = [
     "GenerationConfig",
     "ModelOptions",
     "OpenAICompletionsModel",
+    "ReferenceModel",
     "TinyModelSpec",
     "TransformersModel",
     "as_code_model",

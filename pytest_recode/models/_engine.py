@@ -17,6 +17,7 @@ __all__ = ["CompletionEngine", "EngineStats"]
 class EngineStats:
     """Completions asked for, and where they came from: the model, the disk cache, or an identical request
     earlier in the same process (``deduplicated``). ``requested == generated + cached + deduplicated``.
+    ``calls`` counts the calls that reached the model (a batch with at least one prompt to generate).
 
     Records add up (``sum(stats, EngineStats())``), so the xdist controller can total its workers' stats,
     which travel as :meth:`as_dict`.
@@ -26,6 +27,7 @@ class EngineStats:
     generated: int = 0
     cached: int = 0
     deduplicated: int = 0
+    calls: int = 0
 
     def __add__(self, other: EngineStats) -> EngineStats:
         if not isinstance(other, EngineStats):
@@ -35,6 +37,7 @@ class EngineStats:
             self.generated + other.generated,
             self.cached + other.cached,
             self.deduplicated + other.deduplicated,
+            self.calls + other.calls,
         )
 
     def __radd__(self, other: object) -> EngineStats:
@@ -49,15 +52,16 @@ class EngineStats:
 
     def as_dict(self) -> dict[str, int]:
         return {"requested": self.requested, "generated": self.generated, "cached": self.cached,
-                "deduplicated": self.deduplicated}
+                "deduplicated": self.deduplicated, "calls": self.calls}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, int]) -> EngineStats:
-        return cls(**{k: int(data.get(k, 0)) for k in ("requested", "generated", "cached", "deduplicated")})
+        return cls(**{k: int(data.get(k, 0)) for k in ("requested", "generated", "cached", "deduplicated", "calls")})
 
     def summary_line(self) -> str:
-        """The terminal summary line: ``recode: N completions generated, M from cache``."""
-        return f"recode: {self.generated} completions generated, {self.cached} from cache"
+        """The terminal summary line: ``recode: N completions generated in C model calls, M from cache``."""
+        return (f"recode: {self.generated} completions generated in {self.calls} model call"
+                f"{'' if self.calls == 1 else 's'}, {self.cached} from cache")
 
 
 class CompletionEngine:
@@ -123,6 +127,7 @@ class CompletionEngine:
             generated=len(fresh) * n,
             cached=len(from_disk) * n,
             deduplicated=(len(prompts) - len(fresh) - len(from_disk)) * n,
+            calls=1 if fresh else 0,
         )
         return [list(self._memo[(ckey, p)]) for p in prompts]
 

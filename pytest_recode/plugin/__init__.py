@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ._fixtures import recode_context, recode_engine, recode_model, recode_sandbox, recode_settings
-from ._options import RecodeSettings, add_options
+from ._options import RecodeSettings, add_options, check_settings
 from ._reporter import RecodeReporter
 from ._xdist_gpu import GpuPinning
 from ._state import STATE_KEY, RecodeState, state_of
@@ -42,11 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "recode: a @recode_robust robustness test (set by the decorator; do not apply by hand)"
     )
     settings = RecodeSettings.from_config(config)
-    if settings.cpu_threads < 0:
-        raise pytest.UsageError(
-            f"--recode-cpu-threads={settings.cpu_threads}: give 0 (each xdist worker gets its share of the cores) "
-            "or a thread count of at least 1."
-        )
+    check_settings(settings)
     state = RecodeState(settings)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(RecodeReporter(config, state), "recode-reporter")
@@ -71,10 +67,12 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 def _check_model_spec(spec: str) -> None:
     """A wrong ``--recode-model`` is one usage error before collection, not one error per test."""
     from .._errors import RecodeError
-    from ..models import check_model_spec
+    from ..models import check_model_spec, load_python_callable, spec_kind
 
     try:
         check_model_spec(spec)
+        if spec_kind(spec) == "python":  # importing it is cheap and the only way to know it is there
+            load_python_callable(spec[len("python:"):])
     except RecodeError as exc:
         raise pytest.UsageError(f"--recode-model: {exc}") from None
 

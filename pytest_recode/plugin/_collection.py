@@ -9,7 +9,7 @@ import pytest
 from ._state import state_of
 
 if TYPE_CHECKING:
-    from .._decorator import RobustSpec
+    from ._decorator import RobustSpec
     from ..problems import Problem
 
 

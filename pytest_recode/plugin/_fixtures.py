@@ -11,9 +11,9 @@ from ._options import RecodeSettings
 from ._state import settings_of, state_of
 
 if TYPE_CHECKING:
-    from .._runner import RecodeContext
     from ..execution import Sandbox
     from ..models import CodeModel, CompletionEngine
+    from ..pipeline import RecodeContext
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +71,8 @@ def recode_context(
     recode_settings: RecodeSettings, recode_engine: CompletionEngine, recode_sandbox: Sandbox
 ) -> RecodeContext:
     """Everything a robustness case runs on: engine, sandbox, generation and transform settings."""
-    from .._runner import RecodeContext
     from ..models import GenerationConfig
+    from ..pipeline import RecodeContext
     from .._errors import InvalidArgument
     from ..transforms import TransformConfig, parse_translation_models
 

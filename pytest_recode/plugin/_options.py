@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["RecodeSettings", "add_options"]
+__all__ = ["RecodeSettings", "add_options", "check_settings"]
 
 # (option, type, default, help). Types: "str", "int", "float", "bool", "path".
 _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
@@ -45,7 +45,16 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("masked-code-model", "str", None,
      "VarRenamerCB's local masked code model directory (unset: VarRenamerCB is skipped)"),
     ("seed", "int", 0, "base seed of the perturbations (default: 0)"),
+    # search and judging
     ("max-examples", "int", None, "override max_examples of every @recode_robust test"),
+    ("shrink-budget", "int", None, "override shrink_budget of every @recode_robust test: most prompts "
+     "generated while shrinking one failure"),
+    ("replay", "str", None, "judge exactly this perturbation (a recipe from a failure's replay line) in the "
+     "selected items, and nothing else"),
+    ("database", "str", None, "where failures are kept and replayed first on the next run (default: "
+     "<rootdir>/.hypothesis/examples; 'off' keeps none)"),
+    ("min-nominal", "float", 0.2, "fail the session when the model's nominal completions pass fewer than this "
+     "share of the problems' tests: robustness cannot be judged on a model that solves nothing (0 disables)"),
 )
 
 
@@ -116,6 +125,12 @@ class RecodeSettings:
     masked_code_model: str | None
     seed: int
     max_examples: int | None
+    shrink_budget: int | None
+    replay: str | None
+    database: str | None
+    min_nominal: float
+    #: The options given on the command line, as written (name without ``--recode-``, value).
+    command_line: tuple[tuple[str, Any], ...] = ()
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> RecodeSettings:
@@ -124,4 +139,58 @@ class RecodeSettings:
             values["cache_dir"] = os.path.join(str(config.rootpath), ".recode-cache")
         if values["mbpp_path"] is None:
             values["mbpp_path"] = os.environ.get("RECODE_MBPP_PATH") or None
-        return cls(**values)
+        if values["database"] is None:
+            values["database"] = os.path.join(str(config.rootpath), ".hypothesis", "examples")
+        elif values["database"].strip().lower() in ("off", "none", ""):
+            values["database"] = None
+        else:
+            values["database"] = os.path.join(str(config.rootpath), os.path.expanduser(values["database"]))
+        given = tuple((name, config.getoption(_dest(name))) for name, *_ in _OPTIONS
+                      if config.getoption(_dest(name), default=None) is not None)
+        return cls(**values, command_line=given)
+
+
+def _usage(option: str, raw: Any, problem: str) -> pytest.UsageError:
+    return pytest.UsageError(f"--recode-{option}={raw}: {problem}")
+
+
+def check_settings(settings: RecodeSettings) -> None:
+    """Check every setting as the API would, before any test runs: a bad one is one usage error naming the
+    option as the user wrote it, not an error in every test."""
+    from ..execution import BACKENDS
+    from ..models import DTYPES
+
+    checks: tuple[tuple[str, Any, bool, str], ...] = (
+        ("device", settings.device, settings.device in ("auto", "cpu", "cuda", "mps")
+         or settings.device.startswith("cuda:") and settings.device[5:].isdigit(), "expected auto, cpu, cuda or cuda:N."),
+        ("dtype", settings.dtype, settings.dtype in DTYPES, f"expected one of {', '.join(DTYPES)}."),
+        ("batch-size", settings.batch_size, settings.batch_size >= 1, "expected a batch size of at least 1."),
+        ("max-new-tokens", settings.max_new_tokens, settings.max_new_tokens >= 1, "expected at least 1 token."),
+        ("workers-per-gpu", settings.workers_per_gpu, settings.workers_per_gpu >= 1, "expected at least 1 worker."),
+        ("cpu-threads", settings.cpu_threads, settings.cpu_threads >= 0,
+         "give 0 (each xdist worker gets its share of the cores) or a thread count of at least 1."),
+        ("sandbox", settings.sandbox, settings.sandbox in BACKENDS, f"expected one of {', '.join(BACKENDS)}."),
+        ("timeout", settings.timeout, settings.timeout > 0, "expected a positive number of seconds."),
+        ("memory-mb", settings.memory_mb, settings.memory_mb >= 64, "expected at least 64 (MiB)."),
+        ("sandbox-workers", settings.sandbox_workers, settings.sandbox_workers >= 0,
+         "give 0 (one per CPU core) or a worker count of at least 1."),
+        ("max-examples", settings.max_examples, settings.max_examples is None or settings.max_examples >= 1,
+         "expected at least 1 perturbation per problem."),
+        ("shrink-budget", settings.shrink_budget, settings.shrink_budget is None or settings.shrink_budget >= 1,
+         "expected at least 1 prompt."),
+        ("min-nominal", settings.min_nominal, 0 <= settings.min_nominal <= 1,
+         "expected a share between 0 and 1 (0 disables the check)."),
+    )
+    for option, value, fits, problem in checks:
+        if not fits:
+            raise _usage(option, value, problem)
+    if settings.sandbox == "docker" and not settings.docker_image.strip():
+        raise _usage("docker-image", settings.docker_image, "give the image the Docker sandbox runs.")
+    if settings.replay is not None:
+        from .._errors import InvalidArgument
+        from ..strategies import Recipe
+
+        try:
+            Recipe.parse(settings.replay)
+        except InvalidArgument as exc:
+            raise _usage("replay", settings.replay, str(exc).split(": ", 1)[-1]) from None

@@ -3,10 +3,12 @@ robustness summary at the end of the session."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from ._item import CASES_PROPERTY, ITEM_PROPERTY
 from ._state import RecodeState
 
 __all__ = ["RecodeReporter"]
@@ -25,12 +27,24 @@ class RecodeReporter:
         if self.is_worker or report.when != "call":
             return
         for name, value in report.user_properties:
-            if name == "recode":
-                self.state.outcomes.extend(value)
+            if name == CASES_PROPERTY:
+                self.state.outcomes.extend(json.loads(value))
+            elif name == ITEM_PROPERTY:
+                item = json.loads(value)
+                item["nodeid"] = report.nodeid
+                self.state.items.append(item)
+                for transform, reason in item.get("unavailable", {}).items():
+                    self.state.unavailable.setdefault(transform, reason)
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         workeroutput = getattr(self.config, "workeroutput", None)
-        if workeroutput is not None:
+        if workeroutput is None:
+            from ._summary import nominal_gate
+
+            if nominal_gate(self.state).failed and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        else:
             from ._summary import engine_totals
 
             workeroutput["recode_stats"] = engine_totals(self.state)

@@ -14,10 +14,15 @@ __all__ = ["RecodeState", "settings_of", "state_of"]
 
 @dataclass
 class RecodeState:
-    """Settings, plus what this process accumulates: case outcomes and completion counts."""
+    """Settings, plus what this process accumulates: cases, items, completion counts."""
 
     settings: RecodeSettings
+    #: Every case, as the JSON records the items (here or on xdist workers) reported.
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    #: Every item's summary (problem, judged cases, nominal failures, its minimal failure if any).
+    items: list[dict[str, Any]] = field(default_factory=list)
+    #: Selected transforms that cannot run here, with why (name -> reason).
+    unavailable: dict[str, str] = field(default_factory=dict)
     engines: list[Any] = field(default_factory=list)
     worker_stats: list[dict[str, int]] = field(default_factory=list)
     problems: dict[tuple[str, str | None], list[Any]] = field(default_factory=dict)

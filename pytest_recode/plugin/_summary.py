@@ -1,7 +1,8 @@
-"""Writing the plugin's part of the terminal summary."""
+"""Writing the plugin's part of the terminal summary, and the session's nominal-pass gate."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ._state import RecodeState
@@ -17,20 +18,95 @@ def engine_totals(state: RecodeState) -> dict[str, int]:
     return total.as_dict()
 
 
+@dataclass(frozen=True)
+class NominalGate:
+    """How the model fared on the nominal prompts, over the problems whose items ran."""
+
+    problems: int
+    solved: int
+    threshold: float
+
+    @property
+    def rate(self) -> float:
+        return self.solved / self.problems if self.problems else 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.threshold > 0 and self.problems > 0 and self.rate < self.threshold
+
+    def line(self) -> str:
+        return (f"recode: the model is too weak for robustness to be judged: its nominal completions pass the tests "
+                f"of {self.solved} of {self.problems} problems ({self.rate:.2f} < --recode-min-nominal="
+                f"{self.threshold:g}).")
+
+
+def nominal_gate(state: RecodeState) -> NominalGate:
+    """A problem counts as solved when its nominal completion passes on some baseline it was judged on."""
+    solved: dict[str, bool] = {}
+    for case in state.outcomes:
+        task = str(case["task_id"])
+        solved[task] = solved.get(task, False) or bool(case["nominal"][0])
+    return NominalGate(len(solved), sum(solved.values()), state.settings.min_nominal)
+
+
+def _findings(state: RecodeState) -> list[str]:
+    found = [item for item in state.items if item.get("finding")]
+    if not found:
+        return []
+    lines = ["minimal failing perturbations:"]
+    for item in found:
+        finding = item["finding"]
+        size = finding["size"]
+        note = "" if finding["proven"] else " (shrink budget spent: may not be minimal)"
+        lines.append(f"  {item['nodeid']}: {finding['transform']} ({size} edit{'s' if size != 1 else ''}): "
+                     f"{finding['recipe']}{note}")
+    return lines
+
+
+def _search_line(state: RecodeState) -> str | None:
+    if not state.items:
+        return None
+    examples = sum(int(item["examples"]) for item in state.items)
+    findings = [item["finding"] for item in state.items if item.get("finding")]
+    failures = sum(int(f["failures"]) for f in findings)
+    line = f"recode: {examples} examples judged, {failures} failure{'s' if failures != 1 else ''}"
+    if findings:
+        average = sum(int(f["size"]) for f in findings) / len(findings)
+        first = sum(int(f["first_size"]) for f in findings) / len(findings)
+        line += (f" in {len(findings)} problem{'s' if len(findings) != 1 else ''}, shrunk from {first:.1f} to "
+                 f"{average:.1f} edits on average")
+    return line
+
+
 def write_summary(terminalreporter: Any, state: RecodeState) -> None:
-    from .._case import CaseOutcome
+    from ..metrics import CaseOutcome
     from ..models import EngineStats
     from ..report import summary_lines
 
     total = EngineStats.from_dict(engine_totals(state))
     for stats in state.worker_stats:
         total = total + EngineStats.from_dict(stats)
-    if not state.outcomes and not total.requested:
+    if not state.outcomes and not state.items and not total.requested:
         return
     terminalreporter.section("recode: robustness summary")
     for line in summary_lines([CaseOutcome.from_json(o) for o in state.outcomes]):
         terminalreporter.write_line(line)
+    for line in _findings(state):
+        terminalreporter.write_line(line)
+    weak = [item for item in state.items if item["judged"] == 0 and item["nominal_failures"]]
+    if weak:
+        terminalreporter.write_line(f"recode: {len(weak)} of {len(state.items)} items skipped: the nominal completion "
+                                    "fails its tests")
+    if state.unavailable:
+        terminalreporter.write_line("recode: not run here: " + "; ".join(
+            f"{name} ({reason})" for name, reason in sorted(state.unavailable.items())))
+    search = _search_line(state)
+    if search is not None:
+        terminalreporter.write_line(search)
     terminalreporter.write_line(total.summary_line())
+    gate = nominal_gate(state)
+    if gate.failed:
+        terminalreporter.write_line(gate.line(), red=True, bold=True)
 
 
 def threads_line(state: RecodeState) -> str | None:

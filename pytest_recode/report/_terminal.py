@@ -5,35 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from .._case import CaseOutcome
 from .._errors import InvalidArgument
-from ..metrics import ProblemOutcome, RobustnessScores, group_outcomes, robustness_scores
+from ..metrics import CaseOutcome, RobustnessScores, equivalence_share, problem_outcomes, robustness_scores
 
-__all__ = ["metric_outcomes", "summary_lines"]
+__all__ = ["summary_lines"]
 
-_HEADER = ("", "category", "problems", "cases", "pass@1", "RP@1", "RD@1", "RR@1", "differ", "broken")
-
-
-def metric_outcomes(outcomes: Sequence[CaseOutcome]) -> list[ProblemOutcome]:
-    """The outcomes as metric records: one per problem and baseline, each variant counted once.
-
-    Several tests can perturb the same problem the same way; the first outcome of each (problem,
-    transform, seed) is kept, so that the figures weigh every variant once.
-    """
-    seen: set[tuple[str, bool, str, int | None]] = set()
-    nominal: dict[tuple[str, bool], bool] = {}
-    rows = []
-    for o in outcomes:
-        key = (o.task_id, o.partial, o.transform, o.seed)
-        if o.seed is not None and key in seen:
-            continue
-        seen.add(key)
-        rows.append({
-            "task_id": o.task_id, "partial": o.partial, "transform": o.transform, "category": o.category,
-            "seed": o.seed, "nominal": nominal.setdefault((o.task_id, o.partial), o.nominal_passed),
-            "perturbed": o.perturbed_passed,
-        })
-    return group_outcomes(rows)
+_HEADER = ("", "category", "problems", "cases", "pass@1", "RP@1", "RD@1", "RR@1", "equiv", "differ", "broken")
 
 
 def _figure(value: float | None) -> str:
@@ -50,8 +27,9 @@ def _row(name: str, category: str, group: Sequence[CaseOutcome], scores: Robustn
         _figure(scores.robust_pass if scores else None),
         _figure(scores.robust_drop if scores else None),
         _figure(scores.robust_relative if scores else None),
-        str(sum(not o.equivalent for o in group)),
-        str(sum(o.nominal_passed and not o.perturbed_passed for o in group)),
+        _figure(equivalence_share(group)),
+        str(sum(o.equivalent is False for o in group)),
+        str(sum(o.broken for o in group)),
     )
 
 
@@ -69,14 +47,17 @@ def _format(table: list[tuple[str, ...]]) -> list[str]:
 def summary_lines(outcomes: Sequence[CaseOutcome]) -> list[str]:
     """One row per transform, then one per category (worst case over its transforms and seeds).
 
-    Columns: problems and cases counted; ReCode's greedy figures (pass@1 of the nominal prompts, Robust
-    Pass, Robust Drop, Robust Relative); cases whose completions behave differently (``differ``); and
-    cases where the nominal completion passes and the perturbed one fails (``broken``).
+    Columns: problems and cases counted (ReCode's seeded variants: the search's findings are listed
+    apart); ReCode's greedy figures (pass@1 of the nominal prompts, Robust Pass, Robust Drop, Robust
+    Relative); the share of judged cases whose completions behave the same (``equiv``) and the count that
+    behave differently (``differ``); cases where the nominal completion passes and the perturbed one fails
+    (``broken``).
     """
+    outcomes = [o for o in outcomes if o.source == "seeded"]
     if not outcomes:
         return []
     try:
-        records = metric_outcomes(outcomes)
+        records = problem_outcomes(outcomes)
     except InvalidArgument:
         records = []  # inconsistent nominal results (a sampling model): counts only, no ReCode figures
 
@@ -96,7 +77,7 @@ def summary_lines(outcomes: Sequence[CaseOutcome]) -> list[str]:
     table: list[tuple[str, ...]] = [("transform", *_HEADER[1:])]
     for (category, transform), group in sorted(by_transform.items()):
         table.append(_row(transform, category, group, scores(transforms=[transform])))
-    table.append(("category", "", "", "", "", "", "", "", "", ""))
+    table.append(("category", *[""] * (len(_HEADER) - 1)))
     for category, group in sorted(by_category.items()):
         table.append(_row(category, "", group, scores(categories=[category])))
     lines = _format(table)

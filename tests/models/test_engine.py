@@ -29,7 +29,7 @@ def test_identical_prompts_are_generated_once() -> None:
     out = engine.complete(["a", "b", "a", "a"], GenerationConfig())
     assert out == [["a"], ["b"], ["a"], ["a"]]
     assert fn.calls == [["a", "b"]]
-    assert engine.stats == EngineStats(requested=4, generated=2, cached=0, deduplicated=2)
+    assert engine.stats == EngineStats(requested=4, generated=2, cached=0, deduplicated=2, calls=1)
 
 
 def test_later_calls_reuse_earlier_answers_but_not_across_configs() -> None:
@@ -39,7 +39,7 @@ def test_later_calls_reuse_earlier_answers_but_not_across_configs() -> None:
     engine.complete(["a", "c"], GenerationConfig())
     engine.complete(["a"], GenerationConfig(max_new_tokens=7))
     assert fn.calls == [["a"], ["c"], ["a"]]
-    assert engine.stats == EngineStats(requested=4, generated=3, cached=0, deduplicated=1)
+    assert engine.stats == EngineStats(requested=4, generated=3, cached=0, deduplicated=1, calls=3)
 
 
 def test_disk_cache_serves_a_second_engine(tmp_path: Path) -> None:
@@ -49,8 +49,8 @@ def test_disk_cache_serves_a_second_engine(tmp_path: Path) -> None:
     second = CompletionEngine(CallableModel(fn), cache=CompletionCache(tmp_path))
     assert second.complete(["y", "x", "z"], GenerationConfig()) == [["y"], ["x"], ["z"]]
     assert fn.calls == [["z"]]
-    assert second.stats == EngineStats(requested=3, generated=1, cached=2, deduplicated=0)
-    assert second.stats.summary_line() == "recode: 1 completions generated, 2 from cache"
+    assert second.stats == EngineStats(requested=3, generated=1, cached=2, deduplicated=0, calls=1)
+    assert second.stats.summary_line() == "recode: 1 completions generated in 1 model call, 2 from cache"
 
 
 def test_cache_is_keyed_by_fingerprint(tmp_path: Path) -> None:
@@ -70,13 +70,13 @@ def test_n_completions_are_counted_per_completion(tmp_path: Path) -> None:
     engine = CompletionEngine(CallableModel(Counting()), cache=CompletionCache(tmp_path))
     config = GenerationConfig(n=3, temperature=0.8)
     assert engine.complete(["ab", "ab"], config) == [["ba"] * 3, ["ba"] * 3]
-    assert engine.stats == EngineStats(requested=6, generated=3, cached=0, deduplicated=3)
+    assert engine.stats == EngineStats(requested=6, generated=3, cached=0, deduplicated=3, calls=1)
 
 
 def test_stats_add_up_and_travel_as_dicts() -> None:
-    a, b = EngineStats(4, 2, 1, 1), EngineStats(3, 1, 2, 0)
-    assert a + b == EngineStats(7, 3, 3, 1)
-    assert sum([a, b], EngineStats()) == sum([a, b]) == EngineStats(7, 3, 3, 1)
+    a, b = EngineStats(4, 2, 1, 1, 1), EngineStats(3, 1, 2, 0, 2)
+    assert a + b == EngineStats(7, 3, 3, 1, 3)
+    assert sum([a, b], EngineStats()) == sum([a, b]) == EngineStats(7, 3, 3, 1, 3)
     assert EngineStats.from_dict(a.as_dict()) == a
     assert (a + b).saved == 4
 

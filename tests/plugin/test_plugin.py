@@ -51,10 +51,7 @@ def test_rename_breaks_the_memorised_recursive_solution_only(tiny_project: pytes
     # tiny/0 recurses by its old name (broken), tiny/1 does not (robust), tiny/2 has a one-word name (skipped).
     result.assert_outcomes(passed=1, failed=1, skipped=1)
     result.stdout.fnmatch_lines([
-        "*tiny/0 is not robust to FuncRenameCamelCase (function_name, seed 0, 1 edit): "
-        "the model behaves differently on the perturbed prompt.",
-        "*  nominal:   passed",
-        "*  perturbed: failed (NameError: name 'sum_digits' is not defined)",
+        "*Minimal failing perturbation: FuncRenameCamelCase (1 edit) on tiny/0",
         "*--- prompt diff (nominal -> perturbed) ---",
         "*-def sum_digits(n: int) -> int:",
         "*+def sumDigits(n: int) -> int:",
@@ -62,8 +59,13 @@ def test_rename_breaks_the_memorised_recursive_solution_only(tiny_project: pytes
         "*+    >>> sumDigits(123)",
         "*--- perturbed completion ---",
         "*    return n % 10 + sum_digits(n // 10)",
-        literal("*Replay: pytest 'test_rename_breaks_the_memorised_recursive_solution_only.py::test_names[tiny/0]'"
-                " --recode-seed=0"),
+        "*--- how they differ ---",
+        "*the model behaves differently on the perturbed prompt.",
+        "*  nominal:   passed",
+        "*  perturbed: failed (NameError: name 'sum_digits' is not defined)",
+        "*Found after 1 example (1 failure), shrunk in 0 steps, 2 prompts generated in 1 model call.",
+        literal("*Replay: python -m pytest 'test_rename_breaks_the_memorised_recursive_solution_only.py::"
+                "test_names[tiny/0]' '--recode-replay=FuncRenameCamelCase[0]'"),
         "*SKIPPED*no transform changes tiny/2 (FuncRenameCamelCase)*",
     ])
 
@@ -73,45 +75,43 @@ def test_summary_counts_cases_and_completions(tiny_project: pytest.Pytester) -> 
     result = tiny_project.runpytest()
     result.stdout.fnmatch_lines([
         "*recode: robustness summary*",
-        "transform            category       problems  cases  pass@1  RP@1  RD@1  RR@1  differ  broken",
-        "FuncRenameCamelCase  function_name         2      2    1.00  0.50  0.50  0.50       1       1",
+        "transform            category       problems  cases  pass@1  RP@1  RD@1  RR@1  equiv  differ  broken",
+        "FuncRenameCamelCase  function_name         2      2    1.00  0.50  0.50  0.50      -       0       1",
         "",
         "category",
-        "function_name                              2      2    1.00  0.50  0.50  0.50       1       1",
-        "recode: 4 completions generated, 0 from cache",
+        "function_name                              2      2    1.00  0.50  0.50  0.50      -       0       1",
+        "minimal failing perturbations:",
+        "  test_summary_counts_cases_and_completions.py::test_names[[]tiny/0[]]: FuncRenameCamelCase (1 edit): "
+        "FuncRenameCamelCase[[]0[]]",
+        "recode: 2 examples judged, 1 failure in 1 problem, shrunk from 1.0 to 1.0 edits on average",
+        "recode: 4 completions generated in 2 model calls, 0 from cache",
     ])
 
 
-def test_robust_pass_ignores_problems_the_model_fails_anyway(tiny_project: pytest.Pytester) -> None:
-    # A model that always answers "return None" fails every problem, nominal and perturbed alike.
+@pytest.mark.parametrize("mode", ["robust_pass", "equivalent"])
+def test_a_model_that_solves_nothing_fails_the_session(tiny_project: pytest.Pytester, mode: str) -> None:
+    # Every answer fails its tests, nominal and perturbed alike: nothing can be judged, and that is no pass.
+    tiny_project.makeconftest(constant_model("    raise ValueError('no')\n"))
+    tiny_project.makepyfile(CAMEL_TEST.format(mode=mode))
+    result = tiny_project.runpytest("-rs")
+    result.assert_outcomes(skipped=3)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([
+        "recode: 2 of 3 items skipped: the nominal completion fails its tests",
+        "recode: the model is too weak for robustness to be judged: its nominal completions pass the tests of 0 of "
+        "2 problems (0.00 < --recode-min-nominal=0.2).",
+        literal("SKIPPED [1] test_a_model_that_solves_nothing_fails_the_session.py:3: tiny/0: nominal completion "
+                "fails its tests: failed (ValueError: no)"),
+    ])
+
+
+def test_min_nominal_zero_turns_the_gate_off(tiny_project: pytest.Pytester) -> None:
     tiny_project.makeconftest(constant_model("    return None\n"))
     tiny_project.makepyfile(CAMEL_TEST.format(mode="robust_pass"))
-    result = tiny_project.runpytest()
-    result.assert_outcomes(passed=2, skipped=1)
-
-
-def test_equivalent_mode_accepts_the_same_failure(tiny_project: pytest.Pytester) -> None:
-    tiny_project.makeconftest(constant_model("    raise ValueError('no')\n"))
-    tiny_project.makepyfile(CAMEL_TEST.format(mode="equivalent"))
-    tiny_project.runpytest().assert_outcomes(passed=2, skipped=1)
-
-
-def test_equivalent_mode_tells_different_failures_apart(tiny_project: pytest.Pytester) -> None:
-    # Fails one way on the nominal prompt and another way once the name is camelCase.
-    tiny_project.makeconftest("""
-import pytest
-
-def answer(prompt):
-    return "    raise KeyError(1)\\n" if "def sum_digits" in prompt else "    raise ValueError(2)\\n"
-
-@pytest.fixture(scope="session")
-def recode_model():
-    return lambda prompts: [answer(p) for p in prompts]
-""")
-    tiny_project.makepyfile(CAMEL_TEST.format(mode="equivalent"))
-    result = tiny_project.runpytest()
-    result.assert_outcomes(passed=1, failed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*  nominal:   failed (KeyError: 1)", "*  perturbed: failed (ValueError: 2)"])
+    result = tiny_project.runpytest("--recode-min-nominal=0")
+    result.assert_outcomes(skipped=3)
+    assert result.ret == pytest.ExitCode.OK
+    assert "too weak" not in result.stdout.str()
 
 
 def test_without_a_model_the_error_says_how_to_give_one(pytester: pytest.Pytester) -> None:
@@ -174,8 +174,10 @@ def test_python_model_spec_loads_a_callable(tiny_project: pytest.Pytester) -> No
         test_it=CAMEL_TEST.format(mode="robust_pass"),
     )
     tiny_project.makeconftest("")
-    result = tiny_project.runpytest("--recode-model=python:my_model:generate", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, skipped=1)
+    result = tiny_project.runpytest("--recode-model=python:my_model:generate", "-p", "no:cacheprovider",
+                                    "--recode-min-nominal=0", "-rs")
+    result.assert_outcomes(skipped=3)
+    result.stdout.fnmatch_lines(["*tiny/0: nominal completion fails its tests: failed (AssertionError*"])
 
 
 def test_unknown_problem_ids_are_a_usage_error(tiny_project: pytest.Pytester) -> None:
@@ -226,8 +228,8 @@ def test_xdist_workers_report_to_one_summary(tiny_project: pytest.Pytester) -> N
     result = tiny_project.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=1, failed=1, skipped=1)
     result.stdout.fnmatch_lines([
-        "function_name                              2      2    1.00  0.50  0.50  0.50       1       1",
-        "recode: 4 completions generated, 0 from cache",
+        "function_name                              2      2    1.00  0.50  0.50  0.50      -       0       1",
+        "recode: 4 completions generated in 2 model calls, 0 from cache",
     ])
 
 
@@ -250,16 +252,16 @@ def test_names(recode_case):
 
 def test_a_second_run_takes_every_completion_from_the_cache(tiny_project: pytest.Pytester) -> None:
     tiny_project.makepyfile(CAMEL_TEST.format(mode="robust_pass"))
-    tiny_project.runpytest().stdout.fnmatch_lines(["recode: 4 completions generated, 0 from cache"])
-    tiny_project.runpytest().stdout.fnmatch_lines(["recode: 0 completions generated, 4 from cache"])
+    tiny_project.runpytest().stdout.fnmatch_lines(["recode: 4 completions generated in 2 model calls, 0 from cache"])
+    tiny_project.runpytest().stdout.fnmatch_lines(["recode: 0 completions generated in 0 model calls, 4 from cache"])
     assert tiny_project.path.joinpath(".recode-cache").is_dir()
 
 
 def test_no_cache_and_clear_cache(tiny_project: pytest.Pytester) -> None:
     tiny_project.makepyfile(CAMEL_TEST.format(mode="robust_pass"))
-    tiny_project.runpytest("--recode-no-cache").stdout.fnmatch_lines(["recode: 4 completions generated, 0 from cache"])
+    tiny_project.runpytest("--recode-no-cache").stdout.fnmatch_lines(["recode: 4 completions generated in 2 model calls, 0 from cache"])
     assert not tiny_project.path.joinpath(".recode-cache").exists()
     tiny_project.runpytest()
     tiny_project.runpytest("--recode-clear-cache").stdout.fnmatch_lines(
-        ["recode: 4 completions generated, 0 from cache"]
+        ["recode: 4 completions generated in 2 model calls, 0 from cache"]
     )

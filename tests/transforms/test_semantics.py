@@ -305,7 +305,8 @@ def test_snippets_are_what_they_claim(snippet: str) -> None:
 # -- whole datasets, in the sandbox (slow) ------------------------------------------------------------
 def _preserved(problems: list[Problem], category: str) -> tuple[int, int, list[str]]:
     from pytest_recode.execution import SandboxConfig, open_sandbox
-    from pytest_recode.transforms._dataset import check_variants, make_transforms, perturb_dataset
+    from pytest_recode.pipeline._dataset import check_variants, perturb_dataset
+    from pytest_recode.transforms import make_transforms
 
     names = [n for n in transform_names([category]) if n != "VarRenamerCB"]
     done = []

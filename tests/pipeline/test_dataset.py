@@ -14,19 +14,18 @@ import pytest
 
 from pytest_recode.execution import RunResult, Sandbox, SandboxConfig, Status
 from pytest_recode.problems import join_at_marker, load_problems
-from pytest_recode.transforms import RECODE_FOLDERS, Perturbation, get_transform
-from pytest_recode.transforms._code import CodeTransform
-from pytest_recode.transforms._dataset import (
+from pytest_recode.pipeline._dataset import (
     Variant,
     base_problems,
     check_variants,
-    make_transforms,
     perturb_dataset,
     recode_path,
     recode_row,
     write_partial_nominal,
     write_variants,
 )
+from pytest_recode.transforms import RECODE_FOLDERS, Perturbation, get_transform, make_transforms
+from pytest_recode.transforms._code import CodeTransform
 
 HUMANEVAL = load_problems("humaneval")
 SOME = [HUMANEVAL[i] for i in (0, 2, 12, 33)]  # HumanEval/2 has a one-line body: no partial variant

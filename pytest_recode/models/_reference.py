@@ -15,8 +15,8 @@ import hashlib
 import re
 from collections.abc import Sequence
 
-from .models import GenerationConfig
-from .problems import Problem, partial_variant
+from ..problems import Problem, partial_variant
+from ._protocol import GenerationConfig
 
 __all__ = ["ReferenceModel"]
 

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from ..execution import Sandbox, TestJob
-from ..problems import Problem, join_at_marker, partial_variant
-from ._base import NotApplicable, Perturbation, Transform, TransformConfig
-from ._code import CodeTransform, ProgramCache
-from ._registry import RECODE_FOLDERS, transform_class
+from ..problems import Problem, join_at_marker
+from ..transforms import PARTIAL_CODE_CATEGORIES, RECODE_FOLDERS, NotApplicable, Perturbation, Transform, baseline
+from ._seeded import variant_seeds
 
 __all__ = [
     "CheckReport",
@@ -32,16 +31,11 @@ __all__ = [
     "Variant",
     "base_problems",
     "check_variants",
-    "make_transforms",
     "perturb_dataset",
     "recode_path",
     "recode_row",
-    "variant_seeds",
     "write_variants",
 ]
-
-_PARTIAL_CATEGORIES = ("syntax", "format")
-
 
 @dataclass(frozen=True)
 class Variant:
@@ -62,30 +56,9 @@ class Variant:
         return isinstance(self.result, Perturbation) and self.result.changed
 
 
-def make_transforms(names: Sequence[str], config: TransformConfig | None = None) -> list[Transform]:
-    """Instances of the named transforms; the code transforms among them share one parse cache."""
-    programs = ProgramCache(maxsize=4096)
-    transforms: list[Transform] = []
-    for name in names:
-        cls = transform_class(name)
-        if issubclass(cls, CodeTransform):
-            transforms.append(cls(config, programs=programs))
-        else:
-            transforms.append(cls(config))
-    return transforms
-
-
 def base_problems(problems: Sequence[Problem], category: str) -> list[Problem]:
-    """What a category perturbs: partial-code variants for syntax and format (the whole problem where
-    the body is one line and no partial variant exists, as in ReCode's files), else the problems."""
-    if category not in _PARTIAL_CATEGORIES:
-        return list(problems)
-    return [partial_variant(p) or p for p in problems]
-
-
-def variant_seeds(transform: Transform, seeds: int) -> range:
-    """Seeds of the variants ReCode makes: ``seeds`` for randomized transforms, one otherwise."""
-    return range(seeds) if transform.randomized else range(1)
+    """What a category perturbs: each problem's :func:`~pytest_recode.pipeline.baseline`."""
+    return [baseline(p, category) for p in problems]
 
 
 def perturb_dataset(
@@ -126,7 +99,7 @@ def recode_row(variant: Variant, category: str) -> dict[str, Any]:
     if category == "docstring":
         row["seed"] = variant.seed
         row["perturbed"] = variant.changed
-    elif category in _PARTIAL_CATEGORIES:
+    elif category in PARTIAL_CODE_CATEGORIES:
         row["partial"] = _partial_field(variant.nominal)
     return row
 

@@ -1,25 +1,28 @@
 """``@recode_robust``: turns a test of one ``recode_case`` into a robustness test over a dataset.
 
 The decorated test runs once per problem (the plugin parametrizes it, so xdist spreads problems over
-workers); within that item the wrapper draws perturbations of the problem and calls the test once per
-perturbation with a :class:`~pytest_recode.RecodeCase`.
+workers); within that item the plugin judges the problem's perturbations (``_item.run_item``), calling the
+test once per perturbation with a :class:`~pytest_recode.RecodeCase`.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from ._case import MODES, CaseBatch, Mode
-from ._checks import check_choice, check_choices, check_positive, check_type
-from ._errors import InvalidArgument
-from .transforms import CATEGORIES, TRANSFORM_NAMES
+from .._checks import check_choice, check_choices, check_positive, check_type
+from .._errors import InvalidArgument
+from ..transforms import CATEGORIES, TRANSFORM_NAMES
+from ._case import MODES, Mode
 
-__all__ = ["RobustSpec", "recode_robust"]
+__all__ = ["SEARCHES", "RobustSpec", "recode_robust"]
+
+Search = Literal["hypothesis", "seeded"]
+#: How a test looks for failures: ReCode's seeded variants then a Hypothesis search, or the variants only.
+SEARCHES: tuple[Search, ...] = ("hypothesis", "seeded")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,10 +42,13 @@ class RobustSpec:
     problems: tuple[str, ...] | None = None
     limit: int | None = None
     seeds: int = 1
+    search: Search = "hypothesis"
+    compose: int = 1
+    shrink_budget: int = 100
 
     def transform_names(self) -> tuple[str, ...]:
         """The transforms this test uses: ``transforms`` when given, else every one in ``categories``."""
-        from .transforms import transform_names
+        from ..transforms import transform_names
 
         return self.transforms if self.transforms is not None else transform_names(self.categories)
 
@@ -61,6 +67,9 @@ def recode_robust(
     problems: Sequence[str] | None = None,
     limit: int | None = None,
     seeds: int = 1,
+    search: str = "hypothesis",
+    compose: int = 1,
+    shrink_budget: int = 100,
 ) -> Callable[[F], F]:
     """Make a test of ``recode_case`` a robustness test, one pytest item per problem of ``dataset``.
 
@@ -68,11 +77,16 @@ def recode_robust(
       ``.jsonl`` path.
     - ``categories``: perturbation categories to draw from (default: all four); ``transforms``: ReCode
       transform names instead (overrides ``categories``).
-    - ``max_examples``: most perturbations tried per problem (``--recode-max-examples`` overrides it).
+    - ``max_examples``: most seeded variants per problem, spread over every transform (round robin across
+      categories), and as many perturbations again drawn by the search (``--recode-max-examples`` overrides).
     - ``mode``: what ``recode_case.check()`` asserts: ``"equivalent"`` (both completions behave the same)
       or ``"robust_pass"`` (the perturbed completion passes wherever the nominal one does).
     - ``problems``: task ids to keep; ``limit``: keep only the first N problems.
     - ``seeds``: seeded variants per randomized transform (ReCode's s).
+    - ``search``: ``"hypothesis"`` (the seeded variants, then perturbations drawn by Hypothesis) or
+      ``"seeded"`` (the seeded variants only).
+    - ``compose``: most transforms applied together in one drawn perturbation.
+    - ``shrink_budget``: most prompts generated while shrinking a failure (``--recode-shrink-budget``).
     """
     spec = RobustSpec(
         dataset=_check_dataset(dataset),
@@ -83,6 +97,9 @@ def recode_robust(
         problems=_check_task_ids(problems),
         limit=None if limit is None else _check_count("limit", limit),
         seeds=_check_count("seeds", seeds),
+        search=check_choice("search", search, SEARCHES),  # type: ignore[arg-type]
+        compose=_check_count("compose", compose),
+        shrink_budget=_check_count("shrink_budget", shrink_budget),
     )
 
     def decorate(test: F) -> F:
@@ -135,35 +152,10 @@ def _wrap(test: Callable[..., Any], spec: RobustSpec) -> Callable[..., Any]:
         problem = kwargs.pop("recode_problem")
         context = kwargs.pop("recode_context")
         request = kwargs["request"] if asks_request else kwargs.pop("request")
-        run_cases(test, spec, problem, context, request, args, kwargs)
+        from ._item import run_item  # the pipeline (and Hypothesis) load when the first item runs
+
+        run_item(test, spec, problem, context, request, args, kwargs)
 
     wrapper.__signature__ = signature.replace(parameters=kept + extra)  # type: ignore[attr-defined]
     wrapper._recode_spec = spec  # type: ignore[attr-defined]
     return wrapper
-
-
-def run_cases(test: Callable[..., Any], spec: RobustSpec, problem: Any, context: Any, request: Any,
-              args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Draw the perturbations of one problem and call the test on each case; record every outcome."""
-    import pytest
-
-    from ._runner import seeded_perturbations
-    from .plugin._state import settings_of
-
-    settings = settings_of(request.config)
-    transforms = [context.transform(name) for name in spec.transform_names()]
-    available = [t for t in transforms if t.unavailable() is None]
-    limit = settings.max_examples if settings.max_examples is not None else spec.max_examples
-    perturbations, _ = seeded_perturbations(problem, available, seeds=spec.seeds, base_seed=settings.seed,
-                                            limit=limit)
-    if not perturbations:
-        names = ", ".join(t.name for t in transforms)
-        pytest.skip(f"no transform changes {problem.task_id} ({names})")
-    replay = f"pytest {shlex.quote(request.node.nodeid)} --recode-seed={settings.seed}"
-    cases = CaseBatch(context, perturbations, replay).cases(spec.mode)
-    # Evaluating one outcome evaluates the whole batch (one generation call, one execution call); every
-    # case is recorded for the summary even when the test stops at the first failing one.
-    outcomes = [case.outcome().to_json() for case in cases]
-    request.node.user_properties.append(("recode", outcomes))
-    for case in cases:
-        test(*args, recode_case=case, **kwargs)

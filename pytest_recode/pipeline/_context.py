@@ -1,0 +1,102 @@
+"""The pipeline behind every robustness case: perturbations → completions → execution → verdict.
+
+One :class:`RecodeContext` lives per process (per xdist worker): it owns the completion engine (and so the
+model and its cache), the sandbox and the transform instances. Work is done in batches: every prompt a
+problem's cases need is generated in one engine call (identical prompts once), and every program is
+executed in one ``run_many`` call (identical programs once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..execution import RunResult, Sandbox, TestJob
+from ..models import CompletionEngine, GenerationConfig
+from ..problems import Problem
+from ..transforms import Transform, TransformConfig, get_transform
+
+__all__ = ["Evaluated", "RecodeContext"]
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A problem's prompt, the model's completion of it, and how that completion fared in its tests."""
+
+    problem: Problem
+    completion: str
+    result: RunResult
+
+
+@dataclass(frozen=True)
+class _RunVerdict:
+    """Whether two completions fared alike in the problem's tests (until outputs are compared)."""
+
+    kind: str
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.kind == "equivalent"
+
+    def describe(self) -> str:
+        return self.reason
+
+
+def truncate(problem: Problem, completion: str) -> str:
+    """The part of a completion that belongs to the function under test."""
+    from ..models import truncate_completion
+
+    return truncate_completion(problem.prompt, completion, problem.entry_point)
+
+
+class RecodeContext:
+    """Per-process machinery shared by all cases. Close it (or use it as a context manager) when done."""
+
+    def __init__(
+        self,
+        engine: CompletionEngine,
+        sandbox: Sandbox,
+        generation: GenerationConfig | None = None,
+        transform_config: TransformConfig | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sandbox = sandbox
+        self.generation = generation if generation is not None else GenerationConfig()
+        self.transform_config = transform_config if transform_config is not None else TransformConfig()
+        self._transforms: dict[str, Transform] = {}
+
+    def transform(self, name: str) -> Transform:
+        """The one instance of a transform this context uses (instances cache what they parse)."""
+        if name not in self._transforms:
+            self._transforms[name] = get_transform(name, self.transform_config)
+        return self._transforms[name]
+
+    def evaluate(self, problems: Sequence[Problem]) -> list[Evaluated]:
+        """Complete every problem's prompt and run the completion against the problem's tests."""
+        prompts = [p.prompt for p in problems]
+        completions = [truncate(p, c[0]) for p, c in zip(problems, self.engine.complete(prompts, self.generation))]
+        jobs = [TestJob(p.prompt + c, p.test, p.entry_point) for p, c in zip(problems, completions)]
+        unique_jobs = list(dict.fromkeys(jobs))
+        results = dict(zip(unique_jobs, self.sandbox.run_many(unique_jobs)))
+        return [Evaluated(p, c, results[j]) for p, c, j in zip(problems, completions, jobs)]
+
+    def judge_many(self, pairs: Sequence[tuple[Problem, str, Problem, str, RunResult, RunResult]]) -> list[Any]:
+        """Equivalence verdicts for (nominal problem, its completion, perturbed problem, its completion,
+        nominal run, perturbed run) tuples, judged together."""
+        from ..equivalence import compare_test_runs
+
+        verdicts = []
+        for *_, nominal_run, perturbed_run in pairs:
+            verdict = compare_test_runs(nominal_run, perturbed_run)
+            verdicts.append(_RunVerdict("equivalent" if verdict.equivalent else "differs", verdict.reason))
+        return verdicts
+
+    def close(self) -> None:
+        self.sandbox.close()
+
+    def __enter__(self) -> RecodeContext:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
