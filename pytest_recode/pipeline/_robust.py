@@ -23,7 +23,7 @@ from ._cases import CaseBatch
 from ._context import RecodeContext
 from ._search import draw_perturbations
 from ._seeded import seeded_perturbations
-from ._shrink import Shrinker
+from ._shrink import Shrinker, ShrinkResult
 
 if TYPE_CHECKING:
     from ..models import EngineStats
@@ -166,7 +166,8 @@ def _shrink(failures: Sequence[tuple[AnyPerturbation, str, BaseException]], foun
     start = context.engine.stats.generated
     shrinker = Shrinker(context.transform, judge,
                         lambda: context.engine.stats.generated - start >= plan.shrink_budget)
-    result = shrinker.shrink(first)
+    # A replay re-runs exactly what a replay line names: it was shrunk in the run that printed the line.
+    result = ShrinkResult(first, True, 0) if plan.replay is not None else shrinker.shrink(first)
     # Nothing smaller failed when the result is not in the evidence: the first failure is the minimal one.
     batch, final_error = evidence.get(result.perturbation.perturbed.prompt, (found_in, error))
     after = context.engine.stats

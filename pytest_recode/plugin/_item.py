@@ -31,6 +31,13 @@ CASES_PROPERTY = "recode"
 ITEM_PROPERTY = "recode_item"
 
 
+#: What a pytest user gives to run the transforms that need a local model (their own reasons name the API).
+_NEEDS = {
+    "BackTranslation": "needs --recode-translation-models=EN_DE_DIR,DE_EN_DIR",
+    "VarRenamerCB": "needs --recode-masked-code-model=DIR",
+}
+
+
 def _judge_with(test: Callable[..., Any], spec: RobustSpec, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Callable[[AnyPerturbation, CaseBatch], BaseException | None]:
     def check(perturbation: AnyPerturbation, batch: CaseBatch) -> BaseException | None:
@@ -58,7 +65,7 @@ def run_item(test: Callable[..., Any], spec: RobustSpec, problem: Problem, conte
     for transform in transforms:
         reason = transform.unavailable()
         if reason is not None:
-            state.unavailable.setdefault(transform.name, reason)
+            state.unavailable.setdefault(transform.name, _NEEDS.get(transform.name, reason))
     database = FailureDatabase(settings.database)
     replay = Recipe.parse(settings.replay) if settings.replay is not None else None
     stored = tuple(database.fetch(nodeid)) if replay is None else ()

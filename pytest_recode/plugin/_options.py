@@ -150,8 +150,9 @@ class RecodeSettings:
         return cls(**values, command_line=given)
 
 
-def _usage(option: str, raw: Any, problem: str) -> pytest.UsageError:
-    return pytest.UsageError(f"--recode-{option}={raw}: {problem}")
+def _usage(option: str, value: Any, problem: str) -> pytest.UsageError:
+    written = f"{value:g}" if isinstance(value, float) else value
+    return pytest.UsageError(f"--recode-{option}={written}: {problem}")
 
 
 def check_settings(settings: RecodeSettings) -> None:

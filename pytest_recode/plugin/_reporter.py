@@ -40,10 +40,12 @@ class RecodeReporter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is None:
+            from ._junit import add_headline_properties
             from ._summary import nominal_gate
 
-            if nominal_gate(self.state).failed and session.exitstatus == pytest.ExitCode.OK:
+            if session.exitstatus == pytest.ExitCode.OK and nominal_gate(self.state).failed:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            add_headline_properties(self.config, self.state)
         else:
             from ._summary import engine_totals
 
@@ -65,7 +67,7 @@ class RecodeReporter:
             return
         from ._summary import threads_line, write_summary
 
-        write_summary(terminalreporter, self.state)
+        write_summary(terminalreporter, self.state, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
         line = threads_line(self.state)
         if line is not None:
             terminalreporter.write_line(line)

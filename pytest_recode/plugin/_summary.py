@@ -69,7 +69,7 @@ def _search_line(state: RecodeState) -> str | None:
     examples = sum(int(item["examples"]) for item in state.items)
     findings = [item["finding"] for item in state.items if item.get("finding")]
     failures = sum(int(f["failures"]) for f in findings)
-    line = f"recode: {examples} examples judged, {failures} failure{'s' if failures != 1 else ''}"
+    line = f"recode: {examples} examples searched, {failures} failure{'s' if failures != 1 else ''}"
     if findings:
         average = sum(int(f["size"]) for f in findings) / len(findings)
         first = sum(int(f["first_size"]) for f in findings) / len(findings)
@@ -78,7 +78,7 @@ def _search_line(state: RecodeState) -> str | None:
     return line
 
 
-def write_summary(terminalreporter: Any, state: RecodeState) -> None:
+def write_summary(terminalreporter: Any, state: RecodeState, *, interrupted: bool = False) -> None:
     from ..metrics import CaseOutcome
     from ..models import EngineStats
     from ..report import summary_lines
@@ -104,6 +104,9 @@ def write_summary(terminalreporter: Any, state: RecodeState) -> None:
     if search is not None:
         terminalreporter.write_line(search)
     terminalreporter.write_line(total.summary_line())
+    if interrupted:
+        terminalreporter.write_line(f"recode: interrupted: the figures cover the {len(state.items)} items that finished")
+        return
     gate = nominal_gate(state)
     if gate.failed:
         terminalreporter.write_line(gate.line(), red=True, bold=True)

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from .._checks import check_choices, check_type
+from .._checks import check_choice, check_choices, check_type
 from .._errors import InvalidArgument
 from ..problems import Problem
 from ..transforms import (
@@ -68,7 +68,7 @@ def _check_transforms(transforms: Sequence[str | Transform] | None, categories: 
         if isinstance(item, Transform):
             result.append(item)
         else:
-            check_choices(f"transforms[{index}]", [item], TRANSFORM_NAMES)
+            check_choice(f"transforms[{index}]", item, TRANSFORM_NAMES)
             result.append(get_transform(item, config))
     if not result:
         raise InvalidArgument("transforms=[] names no transform; leave it out to draw from every transform.")

@@ -83,7 +83,7 @@ def test_summary_counts_cases_and_completions(tiny_project: pytest.Pytester) -> 
         "minimal failing perturbations:",
         "  test_summary_counts_cases_and_completions.py::test_names[[]tiny/0[]]: FuncRenameCamelCase (1 edit): "
         "FuncRenameCamelCase[[]0[]]",
-        "recode: 2 examples judged, 1 failure in 1 problem, shrunk from 1.0 to 1.0 edits on average",
+        "recode: 2 examples searched, 1 failure in 1 problem, shrunk from 1.0 to 1.0 edits on average",
         "recode: 4 completions generated in 2 model calls, 0 from cache",
     ])
 
