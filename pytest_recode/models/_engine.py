@@ -97,7 +97,7 @@ class CompletionEngine:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """Lines for the session summary: why the disk cache is off, when it is off for a reason."""
+        """Lines for the session summary: why the disk cache is off or read-only, when it is."""
         return tuple(self._notes)
 
     @property
@@ -169,6 +169,10 @@ class CompletionEngine:
                 hits = cache.get_many(keys.values())
             except ModelError as exc:
                 warning, hits = self._drop_cache(exc), {}
+            if cache.read_only and self.cache is not None:
+                note = f"recode: completion cache {cache.path} is read-only here: read from, not written to"
+                if note not in self._notes:
+                    self._notes.append(note)
             from_disk = {p: hits[keys[p]] for p in todo if len(hits.get(keys[p], ())) == config.n}
             todo = [p for p in todo if p not in from_disk]
         fresh = self._generate(todo, config) if todo else {}
