@@ -82,7 +82,6 @@ def write_summary(terminalreporter: Any, state: RecodeState) -> None:
     from ..metrics import CaseOutcome
     from ..models import EngineStats
     from ..report import summary_lines
-
     from ._model_guard import guard_of
 
     guard = guard_of(terminalreporter.config)

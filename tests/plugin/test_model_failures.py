@@ -90,6 +90,7 @@ def test_clear_cache_that_cannot_be_deleted_is_a_usage_error(tiny_project: pytes
     _no_tracebacks(result.stdout.str() + result.stderr.str())
 
 
+@pytest.mark.slow
 def test_clear_cache_on_a_read_only_directory_is_a_usage_error(tiny_project: pytest.Pytester) -> None:
     sys.path.insert(0, str(TESTS / "models"))
     try:
@@ -250,15 +251,26 @@ def test_a_callable_with_a_fingerprint_is_replayed_from_the_cache(tiny_project: 
     assert "completion cache off" not in second.stdout.str()
 
 
-def test_progress_lines_reach_the_terminal_past_the_capture(tiny_project: pytest.Pytester) -> None:
-    tiny_project.makeconftest(CHANGING_CALLABLE.replace(
+def _logging_conftest() -> str:
+    return CHANGING_CALLABLE.replace(
         "def answer(prompt):\n",
         "def answer(prompt):\n    import logging\n"
         "    logging.getLogger('pytest_recode.models').warning('recode: waiting for the server: %d', len(prompt))\n",
-    ))
+    )
+
+
+def test_progress_lines_reach_the_terminal_past_the_capture(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makeconftest(_logging_conftest())
     tiny_project.makepyfile(CAMEL_TEST.format(problems=["tiny/1"]))
-    alone = tiny_project.runpytest_subprocess("-p", "no:xdist", "--recode-min-nominal=0")
-    alone.stdout.fnmatch_lines(["*recode: waiting for the server: *"])
+    result = tiny_project.runpytest("-p", "no:xdist", "--recode-min-nominal=0")
+    result.stdout.fnmatch_lines(["*recode: waiting for the server: *"])
+    assert "Captured log call" not in result.stdout.str()  # shown as it came, and the test passed
+
+
+@pytest.mark.slow
+def test_progress_lines_of_an_xdist_worker_reach_the_terminal(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makeconftest(_logging_conftest())
+    tiny_project.makepyfile(CAMEL_TEST.format(problems=["tiny/1"]))
     spread = tiny_project.runpytest_subprocess("-n", "1", "--recode-min-nominal=0")
     spread.stderr.fnmatch_lines(["recode: waiting for the server: *"])
 
@@ -271,6 +283,7 @@ def test_dies():
 """
 
 
+@pytest.mark.slow
 def test_a_dead_workers_completions_are_counted(tiny_project: pytest.Pytester) -> None:
     tiny_project.makepyfile(test_a=CAMEL_TEST.format(problems=["tiny/0", "tiny/1"]), test_b=KILLER,
                             test_c=CAMEL_TEST.format(problems=["tiny/0", "tiny/1"]).replace("test_names", "test_again"))
