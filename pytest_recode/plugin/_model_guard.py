@@ -68,6 +68,9 @@ class _TerminalLines(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if threading.current_thread() is not threading.main_thread():
             return  # pytest's capture belongs to the main thread; the line is in the test's captured log
+        mine = [h for h in logging.getLogger(_MODELS_LOGGER).handlers if isinstance(h, _TerminalLines)]
+        if mine and mine[-1] is not self:
+            return  # a session run inside this one (pytester) shows it in its own output
         try:
             line = record.getMessage()
             capman = self.config.pluginmanager.getplugin("capturemanager")
