@@ -93,7 +93,7 @@ class _nothing:
         return None
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity, as pluggy needs of a plugin
 class ModelGuard:
     """Registered once per session (controller and workers alike)."""
 

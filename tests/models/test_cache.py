@@ -119,6 +119,17 @@ def test_a_writer_killed_mid_write_leaves_only_whole_entries(tmp_path: Path) -> 
     assert len(cache) == count + 1
 
 
+def damage(path: Path, seed: int = 0) -> None:
+    """Random bytes over the middle of a database file, as a disk or a careless copy would leave it."""
+    import random
+
+    data = bytearray(path.read_bytes())
+    rng = random.Random(seed)
+    for i in range(4096, len(data) - 4096):
+        data[i] = rng.randrange(256)
+    path.write_bytes(bytes(data))
+
+
 def run_read_only(directory: Path, code: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``python -c code directory *args`` with ``directory`` mounted read-only (a private mount
     namespace: root ignores file modes, so a read-only mount is the only way to test this as root)."""

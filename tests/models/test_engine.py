@@ -173,24 +173,15 @@ def test_a_declared_fingerprint_is_used_and_checked(tmp_path: Path) -> None:
 
 
 # -- a cache that cannot be used -------------------------------------------------------------------------
-def _damage(path: Path) -> None:
-    """Random bytes over the middle of a database file, as a disk or a careless copy would leave it."""
-    import random
-
-    data = bytearray(path.read_bytes())
-    rng = random.Random(0)
-    for i in range(4096, len(data) - 4096):
-        data[i] = rng.randrange(256)
-    path.write_bytes(bytes(data))
-
-
 def test_a_damaged_cache_gives_one_warning_and_the_engine_goes_on(tmp_path: Path) -> None:
+    from test_cache import damage
+
     from pytest_recode import CacheWarning
     from pytest_recode.models import CACHE_FILENAME
 
     with CompletionCache(tmp_path) as cache:
         cache.put_many("callable:counting-v1", GenerationConfig().key(), {f"p{i}": [f"c{i}" * 40] for i in range(600)})
-    _damage(tmp_path / CACHE_FILENAME)
+    damage(tmp_path / CACHE_FILENAME)
     fn = Counting()
     engine = CompletionEngine(CallableModel(fn), cache=CompletionCache(tmp_path))
     with pytest.warns(CacheWarning, match=r"the completion cache .* cannot be used \(.*\); pass --recode-clear-cache "

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import random
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,10 @@ def _load(name: str, path: Path) -> ModuleType:
     return module
 
 
-fake_openai = _load("fake_openai", TESTS / "models" / "fake_openai.py")
+# Helpers of the models tests (that directory is not a package): the misbehaving server, the cache tools.
+fake_openai = _load("_recode_fake_openai", TESTS / "models" / "fake_openai.py")
+_cache_tests = _load("_recode_cache_tests", TESTS / "models" / "test_cache.py")
+damage, run_read_only = _cache_tests.damage, _cache_tests.run_read_only
 
 CAMEL_TEST = """
 from pytest_recode import recode_robust
@@ -92,11 +94,6 @@ def test_clear_cache_that_cannot_be_deleted_is_a_usage_error(tiny_project: pytes
 
 @pytest.mark.slow
 def test_clear_cache_on_a_read_only_directory_is_a_usage_error(tiny_project: pytest.Pytester) -> None:
-    sys.path.insert(0, str(TESTS / "models"))
-    try:
-        from test_cache import run_read_only
-    finally:
-        sys.path.remove(str(TESTS / "models"))
     from pytest_recode.models import CompletionCache
 
     cache_dir = tiny_project.path / "ro-cache"
@@ -159,14 +156,6 @@ def pytest_recode_load_model(config, settings):
     assert "def recode_model" not in result.stdout.str()  # no fixture source, no traceback
 
 
-def _damage(path: Path) -> None:
-    data = bytearray(path.read_bytes())
-    rng = random.Random(1)
-    for i in range(4096, len(data) - 4096):
-        data[i] = rng.randrange(256)
-    path.write_bytes(bytes(data))
-
-
 FINGERPRINTED = """
 import pytest
 from pytest_recode import ReferenceModel, load_problems
@@ -195,7 +184,7 @@ def test_a_damaged_cache_is_one_warning_and_the_run_goes_on(tiny_project: pytest
     cache_dir = tiny_project.path / ".recode-cache"
     with CompletionCache(cache_dir) as cache:
         cache.put_many("filler", "cfg", {f"p{i}": [f"c{i}" * 40] for i in range(600)})
-    _damage(cache_dir / CACHE_FILENAME)
+    damage(cache_dir / CACHE_FILENAME, seed=1)
     result = tiny_project.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=1, failed=1)
     out = result.stdout.str()
