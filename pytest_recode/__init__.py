@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "InvalidArgument": "._errors",
     "ModelError": "._errors",
     "RecodeError": "._errors",
+    "RecodeWarning": "._errors",
+    "CacheWarning": "._errors",
     "ResourceMissing": "._errors",
     "RobustnessFailure": "._errors",
     "SandboxError": "._errors",
@@ -76,10 +78,12 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from ._errors import (
+        CacheWarning,
         DatasetError,
         InvalidArgument,
         ModelError,
         RecodeError,
+        RecodeWarning,
         ResourceMissing,
         RobustnessFailure,
         SandboxError,

@@ -8,10 +8,12 @@ would naturally catch (``ValueError`` for bad input, ``LookupError`` for a missi
 from __future__ import annotations
 
 __all__ = [
+    "CacheWarning",
     "DatasetError",
     "InvalidArgument",
     "ModelError",
     "RecodeError",
+    "RecodeWarning",
     "RobustnessFailure",
     "ResourceMissing",
     "SandboxError",
@@ -49,3 +51,11 @@ class SandboxError(RecodeError, RuntimeError):
 
 class RobustnessFailure(RecodeError, AssertionError):
     """A model is not robust to a perturbation: raised by ``recode_case.check()`` and its assertions."""
+
+
+class RecodeWarning(UserWarning):
+    """Base class of every warning pytest-recode gives: something went wrong and the session goes on."""
+
+
+class CacheWarning(RecodeWarning):
+    """The completion cache cannot be used (damaged, unreadable, unwritable): the session goes on without it."""

@@ -16,7 +16,8 @@ A spec names a model one way everywhere (``--recode-model``, ``recode run --mode
 
 - a local transformers directory (``save_pretrained`` output: config.json, weights, tokenizer);
 - a hub id ``ORG/NAME`` (or ``ORG/NAME@REVISION``), read from the local Hugging Face cache, never downloaded;
-- ``python:MODULE:ATTR``, a callable ``list[str] -> list[str]`` or a :class:`CodeModel`;
+- ``python:MODULE:ATTR``, a callable ``list[str] -> list[str]`` or a :class:`CodeModel` (a callable's
+  completions are cached on disk only when it declares a ``fingerprint()``: see :class:`CallableModel`);
 - ``http://...`` or ``https://...``, an OpenAI-compatible server's base URL (``/v1/completions``), with the
   served model's name after ``#`` when it serves several.
 

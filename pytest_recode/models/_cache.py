@@ -47,7 +47,8 @@ def clear_cache(directory: str | os.PathLike[str]) -> None:
     """Delete the cache in ``directory`` (the database and its WAL files).
 
     Call it before any worker opens the cache (the xdist controller does, in ``pytest_configure``); it also
-    repairs a cache whose file is damaged, which :meth:`CompletionCache.clear` cannot open.
+    repairs a cache whose file is damaged, which :meth:`CompletionCache.clear` cannot open. Raises
+    :class:`~pytest_recode.ModelError` when the files are there but cannot be deleted.
     """
     base = Path(directory) / CACHE_FILENAME
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -55,18 +56,26 @@ def clear_cache(directory: str | os.PathLike[str]) -> None:
             os.unlink(f"{base}{suffix}")
         except FileNotFoundError:
             pass
+        except OSError as exc:
+            raise ModelError(
+                f"cannot clear the completion cache in {directory}: {exc.strerror or exc} ({base}{suffix}); "
+                "make the directory writable, or choose another with --recode-cache-dir."
+            ) from exc
 
 
 class CompletionCache:
     """Completions on disk, keyed by :func:`cache_key`. One instance per process; safe across processes.
 
     The connection is opened lazily and re-opened after a ``fork`` (a SQLite connection must not cross one).
+    A cache whose directory cannot be written is opened read-only (``read_only``): lookups work and writes
+    are skipped. Every failure of the database itself is raised as :class:`~pytest_recode.ModelError`.
     """
 
     def __init__(self, directory: str | os.PathLike[str], *, timeout_s: float = 60.0) -> None:
         self.directory = Path(directory)
         self.path = self.directory / CACHE_FILENAME
         self.timeout_s = timeout_s
+        self.read_only = False
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
 
@@ -74,21 +83,70 @@ class CompletionCache:
         return f"CompletionCache({str(self.directory)!r})"
 
     # -- connection ---------------------------------------------------------------------------------
+    def _failure(self, exc: BaseException) -> ModelError:
+        return ModelError(
+            f"the completion cache {self.path} cannot be used ({type(exc).__name__}: {exc}); pass "
+            "--recode-clear-cache to start it afresh, --recode-cache-dir to put it elsewhere, or --recode-no-cache."
+        )
+
     def _connect(self) -> sqlite3.Connection:
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: we issue BEGIN ourselves, so each write is exactly one transaction.
-            conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False)
-            self._setup(conn)
+            conn = self._open_writable() if self._writable() else self._open_read_only()
         except (OSError, sqlite3.Error) as exc:
-            raise ModelError(
-                f"the completion cache {self.path} cannot be opened ({exc}); pass --recode-clear-cache to "
-                "start it afresh, --recode-cache-dir to put it elsewhere, or --recode-no-cache."
-            ) from exc
+            raise self._failure(exc) from exc
         self._conn, self._pid = conn, os.getpid()
         return conn
+
+    def _writable(self) -> bool:
+        """Whether the cache can be written here: its directory exists (or can be made) and takes files."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            if not self.path.is_file():
+                raise
+            return False
+        return os.access(self.directory, os.W_OK) and (not self.path.exists() or os.access(self.path, os.W_OK))
+
+    def _open_writable(self) -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN ourselves, so each write is exactly one transaction.
+        conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False)
+        try:
+            self._setup(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self.read_only = False
+        return conn
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A directory that cannot be written (a CI cache mounted read-only): read the entries there."""
+        if not self.path.is_file():
+            raise OSError(f"the directory {self.directory} cannot be written and holds no cache")
+        uri = self.path.resolve().as_uri()
+        last: sqlite3.Error | None = None
+        # mode=ro sees the latest state but needs the WAL index; immutable=1 reads the file as it is.
+        for query in ("?mode=ro", "?immutable=1"):
+            conn = sqlite3.connect(uri + query, uri=True, timeout=self.timeout_s, isolation_level=None,
+                                   check_same_thread=False)
+            try:
+                self._check_version(conn)
+            except sqlite3.Error as exc:
+                conn.close()
+                last = exc
+                continue
+            self.read_only = True
+            return conn
+        assert last is not None
+        raise last
+
+    @staticmethod
+    def _check_version(conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, _SCHEMA_VERSION):
+            raise sqlite3.DatabaseError(f"schema version {version}, this version reads {_SCHEMA_VERSION}")
+        conn.execute("SELECT COUNT(*) FROM completions WHERE key = ''").fetchone()
 
     def _setup(self, conn: sqlite3.Connection) -> None:
         deadline = time.monotonic() + self.timeout_s
@@ -99,11 +157,9 @@ class CompletionCache:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")  # in WAL mode, safe against a killed process
                 conn.execute(_SCHEMA)
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version == 0:
+                if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
                     conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-                elif version != _SCHEMA_VERSION:
-                    raise sqlite3.DatabaseError(f"schema version {version}, this version reads {_SCHEMA_VERSION}")
+                self._check_version(conn)
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
@@ -127,32 +183,41 @@ class CompletionCache:
         conn = self._connect()
         keys = list(dict.fromkeys(keys))
         found: dict[str, list[str]] = {}
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(f"SELECT key, completions FROM completions WHERE key IN ({marks})", chunk)
-            for key, text in rows:
-                found[key] = json.loads(text)
+        try:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(f"SELECT key, completions FROM completions WHERE key IN ({marks})", chunk)
+                for key, text in rows:
+                    found[key] = _completions(text)
+        except (sqlite3.Error, ValueError) as exc:
+            raise self._failure(exc) from exc
         return found
 
     def put_many(self, model: str, config_key: str, entries: Mapping[str, Sequence[str]]) -> None:
-        """Store ``{prompt: completions}`` for one model fingerprint and config, in one transaction."""
+        """Store ``{prompt: completions}`` for one model fingerprint and config, in one transaction
+        (nothing, for a read-only cache)."""
         if not entries:
             return
         conn = self._connect()
+        if self.read_only:
+            return
         now = time.time()
         rows = [
             (cache_key(model, config_key, prompt), model, config_key, prompt, json.dumps(list(done)), now)
             for prompt, done in entries.items()
         ]
-        # BEGIN IMMEDIATE takes the write lock up front, so the busy timeout applies to it.
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany("INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?, ?)", rows)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            # BEGIN IMMEDIATE takes the write lock up front, so the busy timeout applies to it.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?, ?)", rows)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except (sqlite3.Error, OSError) as exc:
+            raise self._failure(exc) from exc
 
     def clear(self) -> int:
         """Delete every entry; returns how many there were."""
@@ -169,3 +234,11 @@ class CompletionCache:
     def check(self) -> str:
         """SQLite's integrity check: ``"ok"`` for a sound database."""
         return str(self._connect().execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _completions(text: str) -> list[str]:
+    """A stored entry, checked: a damaged page can decode to valid text that is not a list of strings."""
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise ValueError(f"an entry is not a list of strings: {text[:80]!r}")
+    return value

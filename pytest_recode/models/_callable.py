@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import inspect
 from collections.abc import Callable, Sequence
 
 from .._errors import InvalidArgument, ModelError
@@ -17,6 +15,12 @@ class CallableModel:
     """Wraps ``fn(prompts) -> completions`` (one completion per prompt) as a :class:`CodeModel`.
 
     For ``config.n > 1`` the callable is asked ``n`` times; whether those differ is up to it.
+
+    Its fingerprint is what ``fn.fingerprint()`` returns, when ``fn`` has that method: a string that changes
+    whenever the callable's answers could (a model's path and revision, a version number, the settings it
+    reads). Without one, nothing tells a changed callable from the old one (its source does not: the code it
+    calls or a setting it reads may have changed), so the fingerprint is ``None`` and its completions are
+    never cached on disk, only deduplicated within the session.
     """
 
     def __init__(self, fn: Callable[[list[str]], Sequence[str]], name: str | None = None) -> None:
@@ -29,15 +33,15 @@ class CallableModel:
     def name(self) -> str:
         return self._name
 
-    def fingerprint(self) -> str:
-        fp = getattr(self.fn, "fingerprint", None)
-        if callable(fp):
-            return str(fp())
-        try:
-            source = inspect.getsource(self.fn if inspect.isroutine(self.fn) else type(self.fn))
-        except (OSError, TypeError):
-            source = repr(self.fn)
-        return "callable:" + hashlib.sha256(f"{self._name}\0{source}".encode()).hexdigest()[:16]
+    def fingerprint(self) -> str | None:
+        declared = getattr(self.fn, "fingerprint", None)
+        if not callable(declared):
+            return None
+        value = declared()
+        if not isinstance(value, str) or not value:
+            raise ModelError(f"model {self._name!r}: fingerprint() returned {value!r}; it must return a non-empty "
+                             "str that changes whenever the callable's answers could.")
+        return f"callable:{value}"
 
     def complete(self, prompts: Sequence[str], config: GenerationConfig) -> list[list[str]]:
         rounds: list[list[str]] = []

@@ -78,7 +78,8 @@ class ModelOptions:
     stop-sequence criterion; ``"loop"`` is this package's static-cache decode loop; ``"graph"`` replays its
     decode step as a CUDA graph; ``"compile"`` also compiles that step with ``torch.compile``; ``"auto"``
     is ``"graph"`` on CUDA and ``"loop"`` on CPU. ``attn_implementation`` is passed to ``from_pretrained``
-    (default ``"sdpa"``). ``timeout_s`` bounds one HTTP request. ``cpu_threads`` (transformers only): torch's
+    (default ``"sdpa"``). ``timeout_s`` (HTTP only) bounds the wait for one answer from the server; a
+    request with no answer by then is sent once more, then reported as a hung server. ``cpu_threads`` (transformers only): torch's
     intra-op thread count, set when the model is placed on the CPU (``None``: torch's own setting is kept).
     """
 
@@ -87,7 +88,7 @@ class ModelOptions:
     batch_size: int = 32
     decoder: str = "auto"
     attn_implementation: str | None = None
-    timeout_s: float = 600.0
+    timeout_s: float = 300.0
     cpu_threads: int | None = None
 
     def __post_init__(self) -> None:
@@ -97,6 +98,8 @@ class ModelOptions:
             raise InvalidArgument(f"decoder={self.decoder!r} is not one of {list(DECODERS)}.")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise InvalidArgument(f"batch_size={self.batch_size!r} must be an int of at least 1.")
+        if not self.timeout_s > 0:
+            raise InvalidArgument(f"timeout_s={self.timeout_s!r} must be a positive number of seconds.")
         if self.cpu_threads is not None and (not isinstance(self.cpu_threads, int) or self.cpu_threads < 1):
             raise InvalidArgument(f"cpu_threads={self.cpu_threads!r} must be None or an int of at least 1.")
         device = self.device
@@ -115,8 +118,10 @@ class CodeModel(Protocol):
         """A short name for reports."""
         ...
 
-    def fingerprint(self) -> str:
-        """A string that changes whenever the model's outputs could (weights, config, revision)."""
+    def fingerprint(self) -> str | None:
+        """A string that changes whenever the model's outputs could (weights, config, revision), or ``None``
+        when nothing can vouch for that: the completion engine then keeps its completions for the session
+        only, never on disk."""
         ...
 
     def complete(self, prompts: Sequence[str], config: GenerationConfig) -> list[list[str]]:

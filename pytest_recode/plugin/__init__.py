@@ -14,6 +14,7 @@ import pytest
 
 from ._fixtures import recode_context, recode_engine, recode_model, recode_sandbox, recode_settings
 from ._options import RecodeSettings, add_options, check_settings
+from ._model_guard import GUARD_NAME, ModelGuard, check_before_collection
 from ._reporter import RecodeReporter
 from ._xdist_gpu import GpuPinning
 from ._state import STATE_KEY, RecodeState, state_of
@@ -47,13 +48,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(RecodeReporter(config, state), "recode-reporter")
     config.pluginmanager.register(GpuPinning(settings), "recode-gpu")
+    config.pluginmanager.register(ModelGuard(config), GUARD_NAME)
     if settings.model is not None:
         _check_model_spec(settings.model)
         _check_rootdir(config, settings.model)
-    if settings.clear_cache and not hasattr(config, "workerinput"):  # the controller clears, once
-        from ..models import clear_cache
-
-        clear_cache(settings.cache_dir)
+    check_before_collection(config, settings)  # the controller clears the cache, once; reaches a server
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -133,6 +132,7 @@ def pytest_recode_load_model(config: pytest.Config, settings: RecodeSettings) ->
             dtype=settings.dtype,
             batch_size=settings.batch_size,
             cpu_threads=threads,
+            timeout_s=settings.http_timeout,
         ),
     )
     if threads is not None and spec_kind(settings.model) == "transformers":

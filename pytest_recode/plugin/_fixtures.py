@@ -26,9 +26,16 @@ def recode_settings(pytestconfig: pytest.Config) -> RecodeSettings:
 def recode_model(pytestconfig: pytest.Config, recode_settings: RecodeSettings) -> CodeModel:
     """The model under test, loaded once per process. Override it in ``conftest.py`` with any fixture
     returning a CodeModel or a callable ``list[str] -> list[str]``, or pass ``--recode-model``."""
+    from .._errors import RecodeError
     from ..models import as_code_model
 
-    model = pytestconfig.hook.pytest_recode_load_model(config=pytestconfig, settings=recode_settings)
+    failure = None
+    try:
+        model = pytestconfig.hook.pytest_recode_load_model(config=pytestconfig, settings=recode_settings)
+    except RecodeError as exc:
+        failure = f"recode: the model cannot be loaded: {exc}"
+    if failure is not None:  # one line for every test that needs it, not one traceback each
+        pytest.fail(failure, pytrace=False)
     if model is None:
         raise pytest.UsageError(
             "pytest-recode has no model to test: pass --recode-model=PATH_OR_SPEC (or set recode_model in "

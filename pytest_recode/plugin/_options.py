@@ -55,6 +55,8 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
      "<rootdir>/.hypothesis/examples; 'off' keeps none)"),
     ("min-nominal", "float", 0.2, "fail the session when the model's nominal completions pass fewer than this "
      "share of the problems' tests: robustness cannot be judged on a model that solves nothing (0 disables)"),
+    ("http-timeout", "float", 300.0, "seconds to wait for one answer from an http(s):// model server; a request "
+     "with no answer by then is sent once more, then the server is reported as hung (default: 300)"),
 )
 
 
@@ -131,6 +133,7 @@ class RecodeSettings:
     min_nominal: float
     #: The options given on the command line, as written (name without ``--recode-``, value).
     command_line: tuple[tuple[str, Any], ...] = ()
+    http_timeout: float = 300.0
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> RecodeSettings:
@@ -181,6 +184,7 @@ def check_settings(settings: RecodeSettings) -> None:
          "expected at least 1 prompt."),
         ("min-nominal", settings.min_nominal, 0 <= settings.min_nominal <= 1,
          "expected a share between 0 and 1 (0 disables the check)."),
+        ("http-timeout", settings.http_timeout, settings.http_timeout > 0, "expected a positive number of seconds."),
     )
     for option, value, fits, problem in checks:
         if not fits:

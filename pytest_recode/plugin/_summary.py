@@ -82,9 +82,11 @@ def write_summary(terminalreporter: Any, state: RecodeState, *, interrupted: boo
     from ..metrics import CaseOutcome
     from ..models import EngineStats
     from ..report import summary_lines
+    from ._model_guard import guard_of
 
+    guard = guard_of(terminalreporter.config)
     total = EngineStats.from_dict(engine_totals(state))
-    for stats in state.worker_stats:
+    for stats in [*state.worker_stats, *(guard.died_stats() if guard is not None else ())]:
         total = total + EngineStats.from_dict(stats)
     if not state.outcomes and not state.items and not total.requested:
         return
@@ -104,6 +106,8 @@ def write_summary(terminalreporter: Any, state: RecodeState, *, interrupted: boo
     if search is not None:
         terminalreporter.write_line(search)
     terminalreporter.write_line(total.summary_line())
+    for line in guard.summary_lines() if guard is not None else ():
+        terminalreporter.write_line(line)
     if interrupted:
         terminalreporter.write_line(f"recode: interrupted: the figures cover the {len(state.items)} items that finished")
         return

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -115,3 +117,86 @@ def test_a_writer_killed_mid_write_leaves_only_whole_entries(tmp_path: Path) -> 
             assert text == f'["{name}{r}{i}' + f"{name}{r}{i}" * 49 + '"]'
     cache.put_many("fp", "cfg", {"after": ["y"]})  # and the cache still takes writes
     assert len(cache) == count + 1
+
+
+def damage(path: Path, seed: int = 0) -> None:
+    """Random bytes over the middle of a database file, as a disk or a careless copy would leave it."""
+    import random
+
+    data = bytearray(path.read_bytes())
+    rng = random.Random(seed)
+    for i in range(4096, len(data) - 4096):
+        data[i] = rng.randrange(256)
+    path.write_bytes(bytes(data))
+
+
+def run_read_only(directory: Path, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -c code directory *args`` with ``directory`` mounted read-only (a private mount
+    namespace: root ignores file modes, so a read-only mount is the only way to test this as root)."""
+    if shutil.which("unshare") is None or shutil.which("mount") is None:
+        pytest.skip("needs unshare and mount")
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" && shift && exec "$@"'
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", str(directory), sys.executable, "-c", code,
+                           str(directory), *args], env=env, capture_output=True, text=True, timeout=120)
+    if "mount:" in done.stderr or "unshare:" in done.stderr:
+        pytest.skip(f"cannot mount read-only here: {done.stderr.strip()}")
+    return done
+
+
+_READ_ONLY_ENGINE = textwrap.dedent(
+    """
+    import json, sys, warnings
+    from pytest_recode import ModelError
+    from pytest_recode.models import CallableModel, CompletionCache, CompletionEngine, GenerationConfig, clear_cache
+
+    class Upper:
+        def __call__(self, prompts): return [p.upper() for p in prompts]
+        def fingerprint(self): return "upper-v1"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        engine = CompletionEngine(CallableModel(Upper()), cache=CompletionCache(sys.argv[1]))
+        out = engine.complete(["x", "y"], GenerationConfig())
+    try:
+        clear_cache(sys.argv[1])
+        cleared = "cleared"
+    except ModelError as exc:
+        cleared = str(exc)
+    print(json.dumps({"out": out, "stats": engine.stats.as_dict(), "notes": engine.notes,
+                      "read_only": engine.cache.read_only, "cleared": cleared}))
+    """
+)
+
+
+def test_a_read_only_cache_directory_is_read_and_not_written(tmp_path: Path) -> None:
+    from pytest_recode.models import GenerationConfig
+
+    with CompletionCache(tmp_path) as cache:
+        cache.put_many("callable:upper-v1", GenerationConfig().key(), {"x": ["from the cache"]})
+    done = run_read_only(tmp_path, _READ_ONLY_ENGINE)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["out"] == [["from the cache"], ["Y"]]
+    assert result["stats"] == {"requested": 2, "generated": 1, "cached": 1, "deduplicated": 0, "calls": 1}
+    assert result["read_only"] is True
+    assert result["notes"] == [f"recode: completion cache {tmp_path / CACHE_FILENAME} is read-only here: read from, "
+                               "not written to"]
+    assert result["cleared"].startswith(f"cannot clear the completion cache in {tmp_path}: Read-only file system")
+    assert len(CompletionCache(tmp_path)) == 1  # nothing was written, nothing was deleted
+
+
+def test_clear_cache_of_a_path_that_is_not_a_directory_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ModelError, match=r"cannot clear the completion cache in .*file: Not a directory .*"
+                                         r"--recode-cache-dir"):
+        clear_cache(tmp_path / "file")
+    clear_cache(tmp_path / "missing")  # nothing there: nothing to do
+
+
+def test_an_entry_that_is_not_a_list_of_strings_is_a_clear_error(tmp_path: Path) -> None:
+    with CompletionCache(tmp_path) as cache:
+        cache.put_many("fp", "cfg", {"p": ["x"]})
+        cache._connect().execute("UPDATE completions SET completions = '{\"a\": 1}'")
+        with pytest.raises(ModelError, match=r"cannot be used \(ValueError: an entry is not a list of strings"):
+            cache.get_many([cache_key("fp", "cfg", "p")])

@@ -100,3 +100,120 @@ def test_empty_request() -> None:
     engine = CompletionEngine(CallableModel(fn))
     assert engine.complete([], GenerationConfig()) == []
     assert fn.calls == [] and engine.stats == EngineStats()
+
+
+# -- a model that fails ---------------------------------------------------------------------------------
+class Failing(Counting):
+    """Fails on its first call with ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def __call__(self, prompts: list[str]) -> list[str]:
+        self.calls.append(list(prompts))
+        raise self.error
+
+
+def test_a_failed_model_is_not_asked_again() -> None:
+    fn = Failing(ModelError("model='http://x': POST http://x/v1/completions: connection refused (4 tries)"))
+    engine = CompletionEngine(CallableModel(fn, name="served"))
+    with pytest.raises(ModelError, match="connection refused"):
+        engine.complete(["a"], GenerationConfig())
+    for prompts in (["a"], ["b", "c"]):
+        with pytest.raises(ModelError) as info:
+            engine.complete(prompts, GenerationConfig())
+        assert str(info.value) == ("model 'served' is not asked again in this session: it failed earlier: "
+                                   "model='http://x': POST http://x/v1/completions: connection refused (4 tries)")
+    assert fn.calls == [["a"]]
+    assert engine.failure is not None and engine.stats == EngineStats()
+
+
+def test_any_exception_of_the_model_stops_it_and_is_named_in_one_line() -> None:
+    fn = Failing(ValueError("bad weights\nsecond line"))
+    engine = CompletionEngine(CallableModel(fn, name="mine"))
+    with pytest.raises(ValueError, match="bad weights"):  # the first failure as it is, traceback and all
+        engine.complete(["a"], GenerationConfig())
+    with pytest.raises(ModelError, match=r"^model 'mine' is not asked again in this session: it failed earlier: "
+                                         r"ValueError: bad weights$"):
+        engine.complete(["a"], GenerationConfig())
+    assert len(fn.calls) == 1
+
+
+# -- the fingerprint decides the disk cache --------------------------------------------------------------
+def test_a_callable_without_fingerprint_is_not_cached_on_disk(tmp_path: Path) -> None:
+    answers = {"x": "old"}
+    calls: list[list[str]] = []
+
+    def changing(prompts: list[str]) -> list[str]:
+        calls.append(list(prompts))
+        return [answers[p] for p in prompts]
+
+    first = CompletionEngine(CallableModel(changing), cache=CompletionCache(tmp_path))
+    assert first.complete(["x", "x"], GenerationConfig()) == [["old"], ["old"]]
+    assert first.notes == (f"recode: completion cache off for {changing.__qualname__}: it has no fingerprint()",)
+    answers["x"] = "new"  # the callable changes between runs (a planted bug, another setting)
+    second = CompletionEngine(CallableModel(changing), cache=CompletionCache(tmp_path))
+    assert second.complete(["x"], GenerationConfig()) == [["new"]]
+    assert calls == [["x"], ["x"]]
+    assert second.stats == EngineStats(requested=1, generated=1, cached=0, deduplicated=0, calls=1)
+    assert len(CompletionCache(tmp_path)) == 0
+
+
+def test_a_declared_fingerprint_is_used_and_checked(tmp_path: Path) -> None:
+    assert CallableModel(Counting()).fingerprint() == "callable:counting-v1"
+
+    class Bad(Counting):
+        def fingerprint(self) -> str:
+            return 3  # type: ignore[return-value]
+
+    with pytest.raises(ModelError, match=r"fingerprint\(\) returned 3; it must return a non-empty str"):
+        CompletionEngine(CallableModel(Bad()), cache=CompletionCache(tmp_path)).complete(["x"], GenerationConfig())
+    assert CompletionEngine(CallableModel(Counting()), cache=CompletionCache(tmp_path)).notes == ()
+
+
+# -- a cache that cannot be used -------------------------------------------------------------------------
+def test_a_damaged_cache_gives_one_warning_and_the_engine_goes_on(tmp_path: Path) -> None:
+    from test_cache import damage
+
+    from pytest_recode import CacheWarning
+    from pytest_recode.models import CACHE_FILENAME
+
+    with CompletionCache(tmp_path) as cache:
+        cache.put_many("callable:counting-v1", GenerationConfig().key(), {f"p{i}": [f"c{i}" * 40] for i in range(600)})
+    damage(tmp_path / CACHE_FILENAME)
+    fn = Counting()
+    engine = CompletionEngine(CallableModel(fn), cache=CompletionCache(tmp_path))
+    with pytest.warns(CacheWarning, match=r"the completion cache .* cannot be used \(.*\); pass --recode-clear-cache "
+                                          r".*Going on without it in this process\."):
+        assert engine.complete(["p1", "q"], GenerationConfig()) == [["1p"], ["q"]]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert engine.complete(["p2"], GenerationConfig()) == [["2p"]]
+    assert engine.cache is None and fn.calls == [["p1", "q"], ["p2"]]
+
+
+def test_a_cache_that_cannot_be_created_gives_one_warning(tmp_path: Path) -> None:
+    from pytest_recode import CacheWarning
+
+    (tmp_path / "file").write_text("")
+    engine = CompletionEngine(CallableModel(Counting()), cache=CompletionCache(tmp_path / "file" / "cache"))
+    with pytest.warns(CacheWarning, match="cannot be used"):
+        assert engine.complete(["a"], GenerationConfig()) == [["a"]]
+    assert engine.complete(["b"], GenerationConfig()) == [["b"]]
+
+
+def test_warnings_as_errors_do_not_stop_the_model(tmp_path: Path) -> None:
+    from pytest_recode import CacheWarning
+
+    (tmp_path / "file").write_text("")
+    engine = CompletionEngine(CallableModel(Counting()), cache=CompletionCache(tmp_path / "file" / "cache"))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(CacheWarning):
+            engine.complete(["a"], GenerationConfig())
+    assert engine.failure is None and engine.complete(["a"], GenerationConfig()) == [["a"]]
