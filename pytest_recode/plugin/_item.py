@@ -54,7 +54,7 @@ def _judge_with(test: Callable[..., Any], spec: RobustSpec, args: tuple[Any, ...
 
 def run_item(test: Callable[..., Any], spec: RobustSpec, problem: Problem, context: RecodeContext, request: Any,
              args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    from .._errors import InvalidArgument
+    from .._errors import InvalidArgument, ModelError
     from ..pipeline import SearchPlan, judge_problem, search_seed
     from ..strategies import Recipe
 
@@ -87,6 +87,8 @@ def run_item(test: Callable[..., Any], spec: RobustSpec, problem: Problem, conte
         if replay is not None:
             _skip(str(exc))
         raise
+    except ModelError as exc:  # a dead server, a broken model: one line, not a traceback per item
+        pytest.fail(f"recode: {exc}", pytrace=False)
     _record(request, run, state.unavailable)
     if replay is None:
         _remember(database, nodeid, stored, run)

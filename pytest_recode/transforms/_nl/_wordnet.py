@@ -61,14 +61,23 @@ def wordnet():  # type: ignore[no-untyped-def]
         raise ResourceMissing(reason)
     import warnings
 
-    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+    from ..._progress import loading
 
-    found = _find()
-    assert isinstance(found, Path)
-    with warnings.catch_warnings():
-        # NLTK warns that this WordNet has no multilingual data (OMW); we use English only.
-        warnings.simplefilter("ignore", UserWarning)
-        return WordNetCorpusReader(os.fspath(found), None)
+    with loading("WordNet"):
+        from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+        class EnglishWordNet(WordNetCorpusReader):  # type: ignore[misc]
+            def map_wn(self, version: str = "wordnet") -> None:
+                # NLTK maps every sense to another WordNet version for multilingual data (OMW), reading
+                # index.sense twice: most of the load time, for data we never use.
+                return None
+
+        found = _find()
+        assert isinstance(found, Path)
+        with warnings.catch_warnings():
+            # NLTK warns that this WordNet has no multilingual data (OMW); we use English only.
+            warnings.simplefilter("ignore", UserWarning)
+            return EnglishWordNet(os.fspath(found), None)
 
 
 class Synonyms:
