@@ -15,6 +15,7 @@ import pytest
 from ._fixtures import recode_context, recode_engine, recode_model, recode_sandbox, recode_settings
 from ._options import RecodeSettings, add_options, check_settings
 from ._reporter import RecodeReporter
+from ._reports import RecodeReports
 from ._xdist_gpu import GpuPinning
 from ._state import STATE_KEY, RecodeState, state_of
 
@@ -46,6 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state = RecodeState(settings)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(RecodeReporter(config, state), "recode-reporter")
+    config.pluginmanager.register(RecodeReports(config, state), "recode-reports")
     config.pluginmanager.register(GpuPinning(settings), "recode-gpu")
     if settings.model is not None:
         _check_model_spec(settings.model)
