@@ -63,7 +63,7 @@ class Report:
             f"model: {results.model.get('spec') or results.model.get('name', '?')} "
             f"(fingerprint {results.model.get('fingerprint') or 'unknown'})",
             f"dataset: {results.dataset.get('name', '?')}{shard}{counts}",
-            f"versions: {versions}",
+            f"versions: {versions or '-'}",
             f"date: {results.created}",
         ]
 

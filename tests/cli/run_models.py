@@ -50,6 +50,12 @@ class NoTabs(Reference):
         return [["\tpass\n"] * config.n if "\n\t" in p else a for p, a in zip(prompts, answers)]
 
 
+#: Transforms that need no WordNet (it takes seconds to load), one or two per category.
+TRANSFORMS = ["ButterFingersPerturbation", "FuncRenameCamelCase", "VarRenamerNaive", "tab_indent", "new_lines"]
+#: The arguments of a small, quick run over six built-in problems.
+SMALL = ["--dataset", "builtin", "--limit", "6", "--seeds", "2", "--workers", "1", "--no-cache", "--no-progress",
+         *(arg for name in TRANSFORMS for arg in ("--transform", name))]
+
 builtin = Reference("builtin", "builtin-reference")
 humaneval = Reference("humaneval", "humaneval-reference")
 slow = Slow("builtin", "builtin-reference")  # the same fingerprint: a killed slow run resumes with the cache

@@ -8,12 +8,9 @@ from pathlib import Path
 import pytest
 from report_checks import check_reports
 
-from pytest_recode.cli import main
+from run_models import SMALL, TRANSFORMS
 
-#: Transforms that need no WordNet (it takes seconds to load), one or two per category.
-TRANSFORMS = ["ButterFingersPerturbation", "FuncRenameCamelCase", "VarRenamerNaive", "tab_indent", "new_lines"]
-SMALL = ["--dataset", "builtin", "--limit", "6", "--seeds", "2", "--workers", "1", "--no-cache", "--no-progress",
-         *(arg for name in TRANSFORMS for arg in ("--transform", name))]
+from pytest_recode.cli import main
 
 
 def run(out: Path, *extra: str, model: str = "python:run_models:builtin") -> int:
