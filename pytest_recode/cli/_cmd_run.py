@@ -81,8 +81,8 @@ def _names(args: argparse.Namespace) -> list[str]:
     for name in args.transform:
         if name not in TRANSFORM_NAMES:
             close = get_close_matches(name, TRANSFORM_NAMES, n=1)
-            raise InvalidArgument(f"--transform {name}: no such transform{f'; did you mean {close[0]}' if close else ''}"
-                                  " (see `recode transforms`).")
+            hint = f"; did you mean {close[0]}" if close else ""
+            raise InvalidArgument(f"--transform {name}: no such transform{hint} (see `recode transforms`).")
     for category in args.category:
         if category not in CATEGORIES:
             raise InvalidArgument(f"--category {category}: expected one of {', '.join(CATEGORIES)}.")

@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 from .._errors import InvalidArgument, ReportError
 from ..models import GenerationConfig
-from ..problems import Problem, load_problems, partial_variant
 from ..report import (
     Example,
     ProblemRecord,
@@ -27,11 +26,10 @@ from ..report import (
     load_results,
     write_reports,
 )
-from ..transforms import PARTIAL_CODE_CATEGORIES, baseline
+from ._benchmark_plan import Planned, batches, nominal_problems, plan_released, plan_seeded, released
 from ._cases import CaseBatch, PerturbationLike
 from ._context import RecodeContext
 from ._journal import FinishedProblem, Journal
-from ._seeded import seeded_perturbations
 from ._shard import Shard
 
 __all__ = ["BenchmarkSettings", "NO_PROGRESS", "Progress", "ProgressBar", "run_benchmark"]
@@ -118,90 +116,6 @@ class BenchmarkSettings:
         }
 
 
-@dataclass(frozen=True)
-class _Planned:
-    """One problem of the run: its index in the run's problem list, the baselines whose nominal results
-    are kept, and its variants."""
-
-    index: int
-    problem: Problem
-    partial: Problem | None
-    variants: tuple[PerturbationLike, ...]
-
-    def problems(self) -> list[Problem]:
-        baselines = [self.problem] if self.partial is None else [self.problem, self.partial]
-        return list(dict.fromkeys([*baselines, *(p for v in self.variants for p in (v.nominal, v.perturbed))]))
-
-    def prompts(self) -> int:
-        return len({p.prompt for p in self.problems()})
-
-
-def _nominal_problems(settings: BenchmarkSettings) -> list[Problem]:
-    """The run's problems: the dataset, or with ReCode's files the nominal problems their rows perturb (a
-    dataset by name, else ``<dataset>.jsonl`` beside the dataset's folder)."""
-    from ..problems import DATASETS
-
-    if settings.recode_data is not None and settings.dataset not in DATASETS:
-        return load_problems(Path(settings.recode_data) / f"{settings.dataset}.jsonl")
-    return load_problems(settings.dataset, mbpp_path=settings.mbpp_path)
-
-
-def _plan_seeded(problems: Sequence[tuple[int, Problem]], context: RecodeContext, settings: BenchmarkSettings,
-                 bar: ProgressBar) -> list[_Planned]:
-    transforms = [context.transform(name) for name in settings.transforms]
-    partial_code = any(t.category in PARTIAL_CODE_CATEGORIES for t in transforms)
-    planned = []
-    for index, problem in problems:
-        variants = seeded_perturbations(problem, transforms, seeds=settings.seeds, base_seed=settings.base_seed)
-        partial = baseline(problem, "syntax") if partial_code else None
-        planned.append(_Planned(index, problem, partial if partial is not None and partial.partial else None,
-                                variants.perturbations))
-        bar.advance(1)
-    return planned
-
-
-def _released(settings: BenchmarkSettings) -> list[Any]:
-    """ReCode's files the run reads (checked before anything is written)."""
-    from ._released import released_files
-
-    assert settings.recode_data is not None
-    seeds = range(settings.base_seed, settings.base_seed + settings.seeds)
-    return released_files(settings.recode_data, settings.dataset, settings.transforms, seeds)
-
-
-def _plan_released(problems: Sequence[tuple[int, Problem]], settings: BenchmarkSettings, files: Sequence[Any],
-                   bar: ProgressBar) -> list[_Planned]:
-    from ._released import partial_nominals, read_released
-
-    assert settings.recode_data is not None
-    nominal = {p.task_id: p for _, p in problems}
-    partial_code = any(f.category in PARTIAL_CODE_CATEGORIES for f in files)
-    partial = partial_nominals(settings.recode_data, settings.dataset, nominal) if partial_code else {}
-    variants = read_released(files, settings.dataset, nominal, partial)
-    planned = []
-    for index, problem in problems:
-        base = partial.get(problem.task_id)
-        planned.append(_Planned(index, problem, base if base is not None and base.partial else None,
-                                tuple(variants.get(problem.task_id, ()))))
-        bar.advance(1)
-    return planned
-
-
-def _batches(planned: Sequence[_Planned], budget: int) -> list[list[_Planned]]:
-    """Consecutive problems, as many as fit ``budget`` prompts (one problem at least)."""
-    batches: list[list[_Planned]] = []
-    size = 0
-    for item in planned:
-        prompts = item.prompts()
-        if batches and size + prompts <= budget:
-            batches[-1].append(item)
-            size += prompts
-        else:
-            batches.append([item])
-            size = prompts
-    return batches
-
-
 def _recipe(variant: PerturbationLike) -> str:
     from ..strategies import Recipe
     from ..transforms import Perturbation
@@ -209,7 +123,7 @@ def _recipe(variant: PerturbationLike) -> str:
     return Recipe.of(variant).text() if isinstance(variant, Perturbation) else ""
 
 
-def _run_batch(context: RecodeContext, batch: Sequence[_Planned], bars: dict[str, ProgressBar],
+def _run_batch(context: RecodeContext, batch: Sequence[Planned], bars: dict[str, ProgressBar],
                n: int) -> list[FinishedProblem]:
     problems = list(dict.fromkeys(p for item in batch for p in item.problems()))
     completions = context.complete(problems)
@@ -258,10 +172,10 @@ def run_benchmark(
     """
     if context.generation != settings.generation():
         raise InvalidArgument("the context's generation config is not the settings' (settings.generation()).")
-    problems = _nominal_problems(settings)
+    problems = nominal_problems(settings)
     if settings.limit is not None:
         problems = problems[: settings.limit]
-    files = _released(settings) if settings.recode_data is not None else None
+    files = released(settings) if settings.recode_data is not None else None
     indexed = list(enumerate(problems))
     if settings.shard is not None:
         indexed = settings.shard.select(indexed, key=lambda item: item[1].task_id)
@@ -280,15 +194,15 @@ def run_benchmark(
         on_resume(len(done), len(indexed))
     todo = [(i, p) for i, p in indexed if p.task_id not in done]
     bar = progress("perturbing", len(todo), "problems")
-    planned = (_plan_released(todo, settings, files, bar) if files is not None
-               else _plan_seeded(todo, context, settings, bar))
+    planned = (plan_released(todo, settings, files, bar) if files is not None
+               else plan_seeded(todo, context, settings, bar))
     bar.close()
-    batches = _batches(planned, batch_prompts)
-    prompts = [len({p.prompt for item in b for p in item.problems()}) for b in batches]
+    chunks = batches(planned, batch_prompts)
+    prompts = [len({p.prompt for item in b for p in item.problems()}) for b in chunks]
     bars = {"generating": progress("generating", sum(prompts), "prompts"),
             "executing": progress("executing", sum(prompts) * settings.n_samples, "programs")}
     try:
-        for batch in batches:
+        for batch in chunks:
             done_now = _run_batch(context, batch, bars, settings.n_samples)
             journal.append(done_now)
             finished.extend(done_now)
@@ -304,7 +218,8 @@ def run_benchmark(
     return results
 
 
-def _finished(out: str | os.PathLike[str], identity: dict[str, Any], journal: Journal, fresh: bool) -> RunResults | None:
+def _finished(out: str | os.PathLike[str], identity: dict[str, Any], journal: Journal,
+              fresh: bool) -> RunResults | None:
     """The finished run in ``out`` when it is this run (no journal, a results.json of the same identity)."""
     path = Path(out) / RESULTS_NAME
     if fresh or journal.path.exists() or not path.exists():

@@ -50,7 +50,8 @@ class Journal:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.path = Path(directory) / JOURNAL_NAME
 
-    def resume(self, identity: Mapping[str, Any], created: str, *, fresh: bool = False) -> tuple[str, list[FinishedProblem]]:
+    def resume(self, identity: Mapping[str, Any], created: str, *,
+               fresh: bool = False) -> tuple[str, list[FinishedProblem]]:
         """Start the journal, or continue the one there: the run's start date and the problems finished.
 
         Raises :class:`ReportError` when the journal there belongs to a run with other arguments (unless
@@ -78,8 +79,8 @@ class Journal:
         difference = first_difference(header.get("identity", {}), json.loads(json.dumps(dict(identity))))
         if difference:
             raise ReportError(f"{self.path.parent} holds an unfinished run with other arguments: they differ in "
-                              f"{difference} (then and now); run with the same arguments to resume it, give --fresh to start "
-                              "over, or choose another --out.")
+                              f"{difference} (then and now); run with the same arguments to resume it, give "
+                              "--fresh to start over, or choose another --out.")
         with open(self.path, "r+b") as handle:
             handle.truncate(good)
         return str(header.get("created", created)), finished

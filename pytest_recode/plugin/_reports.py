@@ -26,14 +26,17 @@ PROBLEM_ATTRIBUTE = "recode_problem"
 _PROBLEM_KEY = pytest.StashKey[dict[str, Any]]()
 
 
-def _where(item: pytest.Item, state: RecodeState) -> dict[str, Any] | None:
-    """``{"dataset", "task_id", "index"}`` of a ``@recode_robust`` item: its problem's place in the dataset."""
+def _where(item: pytest.Item, state: RecodeState, positions: dict[Any, dict[str, int]]) -> dict[str, Any] | None:
+    """``{"dataset", "task_id", "index"}`` of a ``@recode_robust`` item: its problem's place in the dataset
+    (``positions`` caches each loaded dataset's task id -> index)."""
     problem = problem_of(item)
     spec = getattr(getattr(item, "obj", None), "_recode_spec", None)
     if problem is None or spec is None:
         return None
-    loaded = state.problems.get((spec.dataset, state.settings.mbpp_path), [])
-    index = next((i for i, p in enumerate(loaded) if p.task_id == problem.task_id), len(loaded))
+    key = (spec.dataset, state.settings.mbpp_path)
+    if key not in positions:
+        positions[key] = {p.task_id: i for i, p in enumerate(state.problems.get(key, []))}
+    index = positions[key].get(problem.task_id, len(positions[key]))
     return {"dataset": problem.dataset, "task_id": problem.task_id, "index": index}
 
 
@@ -101,11 +104,15 @@ class RecodeReports:
         if self.state.settings.shard is not None:
             deselect_other_shards(config, items, self.state.settings.shard)
         if self.active:
-            self.collected = [item.nodeid for item in items]
+            positions: dict[Any, dict[str, int]] = {}
             for item in items:
-                where = _where(item, self.state)
+                where = _where(item, self.state, positions)
                 if where is not None:
                     item.stash[_PROBLEM_KEY] = where
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.active and not self.is_worker:  # the items left after -k, --lf and the like
+            self.collected = [item.nodeid for item in session.items]
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Any:

@@ -27,7 +27,8 @@ def _table(rows: Sequence[Row], k: int, first: str, with_category: bool) -> list
     head = [first, *(["category"] if with_category else []), "problems", "cases", f"pass@{k}", f"Robust Pass@{k}",
             f"Robust Drop@{k}", f"Robust Relative@{k}", "equivalent", "differ", "broken"]
     text_columns = 2 if with_category else 1
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * text_columns + ["---:"] * (len(head) - text_columns)) + "|"]
+    aligns = ["---"] * text_columns + ["---:"] * (len(head) - text_columns)
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(aligns) + "|"]
     for row in rows:
         cells = [_escape(row.name), *([row.category] if with_category else []), str(row.problems), str(row.cases),
                  *(figure(v, FIGURE_DIGITS) for v in (row.pass_at_k, row.robust_pass, row.robust_drop,

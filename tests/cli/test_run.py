@@ -104,7 +104,8 @@ def test_an_unwritable_out_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert run(blocker / "out") == 2
-    assert capsys.readouterr().err == f"recode run: error: --out {blocker / 'out'}: cannot write there: Not a directory.\n"
+    expected = f"recode run: error: --out {blocker / 'out'}: cannot write there: Not a directory.\n"
+    assert capsys.readouterr().err == expected
 
 
 def test_other_arguments_do_not_overwrite_a_run(reference_run: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,39 +8,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_recode import CaseOutcome, GenerationConfig, InvalidArgument, Problem
-from pytest_recode.execution import RunResult, Sandbox, Status
+from test_seeded_and_batches import SNAKE, CountingSandbox
+
+from pytest_recode import CaseOutcome, GenerationConfig, InvalidArgument
+from pytest_recode.execution import RunResult, Status
 from pytest_recode.execution import TestJob as Job
 from pytest_recode.models import CallableModel, CompletionEngine
 from pytest_recode.pipeline import CaseBatch, RecodeContext, Shard, seeded_perturbations
 
-SNAKE = Problem(
-    task_id="t/0",
-    prompt='def add_one(x):\n    """Add one.\n    >>> add_one(1)\n    2\n    """\n',
-    entry_point="add_one",
-    canonical_solution="    return x + 1\n",
-    test="def check(candidate):\n    assert candidate(1) == 2\n",
-)
-
-
-class VerdictSandbox(Sandbox):
+class VerdictSandbox(CountingSandbox):
     """Runs nothing: a program passes when it holds ``x + 1``; remembers every batch."""
-
-    def __init__(self) -> None:
-        self.batches: list[list[Job]] = []
-
-    def run(self, program: str, *, timeout: float | None = None) -> RunResult:
-        raise NotImplementedError
-
-    def run_tests(self, program: str, test: str, entry_point: str, *, timeout: float | None = None) -> RunResult:
-        raise NotImplementedError
 
     def run_many(self, jobs: Sequence[Job], *, timeout: float | None = None) -> list[RunResult]:
         self.batches.append(list(jobs))
         return [RunResult(Status.PASSED if "x + 1" in job.program else Status.FAILED, 0.0) for job in jobs]
-
-    def call(self, program, entry_point, inputs, *, timeout=None):  # type: ignore[no-untyped-def]
-        raise NotImplementedError
 
 
 def sampling_model() -> CallableModel:

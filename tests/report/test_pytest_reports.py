@@ -71,6 +71,12 @@ def test_a_session_writes_results_and_reports(suite: pytest.Pytester) -> None:
     assert results["unfinished"] == []
 
 
+def test_items_left_out_by_k_are_not_unfinished(suite: pytest.Pytester) -> None:
+    suite.runpytest("--recode-report=out", "-k", "builtin/1").assert_outcomes(failed=1)
+    results = json.loads((suite.path / "out" / "results.json").read_text())
+    assert results["unfinished"] == [] and {c["task_id"] for c in results["cases"]} == {"builtin/1"}
+
+
 def test_xdist_workers_give_the_same_results(suite: pytest.Pytester) -> None:
     suite.runpytest("--recode-report=alone").assert_outcomes(passed=1, failed=3)
     suite.runpytest_subprocess("-n", "2", "--recode-report=spread").assert_outcomes(passed=1, failed=3)
@@ -99,11 +105,11 @@ def test_the_baseline_gate_fails_the_session_when_robust_pass_drops(suite: pytes
     same = suite.runpytest("--recode-baseline=base/report.json")
     same.stdout.fnmatch_lines(["recode: against *report.json: no Robust Pass dropped by more than 0.02"])
     monkeypatch.setenv("RECODE_TEST_MODEL", "no-tabs")
-    worse = suite.runpytest("--recode-baseline=base/results.json", "-k", "builtin/1")
+    worse = suite.runpytest("--recode-baseline=base/results.json")
     worse.stdout.fnmatch_lines(["recode: against *results.json: Robust Pass dropped by more than 0.02 in category "
-                                "format at k=1 (1.000 -> 0.000, -1.000)*"])
+                                "format at k=1 (1.000 -> 0.000, -1.000); transform tab_indent at k=1 (1.000 -> 0.000, -1.000)"])
     assert worse.ret == pytest.ExitCode.TESTS_FAILED
-    lenient = suite.runpytest("--recode-baseline=base/results.json", "-k", "builtin/1", "--recode-max-drop=1")
+    lenient = suite.runpytest("--recode-baseline=base/results.json", "--recode-max-drop=1")
     lenient.stdout.fnmatch_lines(["recode: against *: no Robust Pass dropped by more than 1"])
 
 
@@ -132,7 +138,7 @@ def test_shards_of_a_session_merge_into_the_whole(suite: pytest.Pytester) -> Non
 
 
 @pytest.mark.parametrize(("option", "message"), [
-    ("--recode-shard=3/2", "--recode-shard=3/2: shard 3/2: give I/N with 1 <= I <= N, e.g. 1/3."),
+    ("--recode-shard=3/2", "--recode-shard=3/2: give I/N with 1 <= I <= N, e.g. 1/3."),
     ("--recode-max-drop=2", "--recode-max-drop=2.0: expected a share between 0 and 1 (0.02 allows two points)."),
     ("--recode-baseline=missing.json", "--recode-baseline=*missing.json: *missing.json: no such results or report "
                                        "file."),
