@@ -129,3 +129,12 @@ def test_a_missing_or_corrupt_results_file_is_one_line_and_exit_2(tmp_path: Path
         err = capsys.readouterr().err
         assert err.startswith(f"recode {command[0]}: error: {path}") and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
+
+
+def test_progress_bars_stay_quiet_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_recode.cli._progress import progress_bars
+
+    bar = progress_bars()("generating", 10, "prompts")
+    bar.advance(4)
+    bar.close()
+    assert capsys.readouterr().err == ""
