@@ -10,8 +10,10 @@ import functools
 import os
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from pytest_recode import GenerationConfig, ReferenceModel, load_problems
+from pytest_recode.problems import read_jsonl
 
 
 @functools.lru_cache(maxsize=None)
@@ -56,7 +58,34 @@ TRANSFORMS = ["ButterFingersPerturbation", "FuncRenameCamelCase", "VarRenamerNai
 SMALL = ["--dataset", "builtin", "--limit", "6", "--seeds", "2", "--workers", "1", "--no-cache", "--no-progress",
          *(arg for name in TRANSFORMS for arg in ("--transform", name))]
 
+class Released:
+    """Answers every prompt of ReCode's released files (and of their nominal problems) with that row's own
+    reference solution, by exact lookup: what a model that solves every problem would write. Where such a
+    model fails a variant, ReCode's perturbation broke the problem."""
+
+    name = "released-answers"
+
+    @functools.cached_property
+    def answers(self) -> dict[str, str]:
+        from shared_data import SHARED_DATA
+
+        found: dict[str, str] = {}
+        files = sorted(Path(SHARED_DATA, "recode-reference").rglob("*.jsonl"))
+        for path in files:
+            for problem in read_jsonl(path):
+                found.setdefault(problem.prompt, problem.canonical_solution)
+        for problem in load_problems("humaneval"):
+            found.setdefault(problem.prompt, problem.canonical_solution)
+        return found
+
+    def fingerprint(self) -> str:
+        return "released-answers:1"
+
+    def complete(self, prompts: Sequence[str], config: GenerationConfig) -> list[list[str]]:
+        return [[self.answers.get(p, "")] * config.n for p in prompts]
+
+
 builtin = Reference("builtin", "builtin-reference")
-humaneval = Reference("humaneval", "humaneval-reference")
+released = Released()
 slow = Slow("builtin", "builtin-reference")  # the same fingerprint: a killed slow run resumes with the cache
 no_tabs = NoTabs("builtin", "builtin-no-tabs")
