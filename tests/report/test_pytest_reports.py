@@ -77,6 +77,7 @@ def test_items_left_out_by_k_are_not_unfinished(suite: pytest.Pytester) -> None:
     assert results["unfinished"] == [] and {c["task_id"] for c in results["cases"]} == {"builtin/1"}
 
 
+@pytest.mark.slow  # two pytest sessions, one of them with two xdist workers in a fresh interpreter
 def test_xdist_workers_give_the_same_results(suite: pytest.Pytester) -> None:
     suite.runpytest("--recode-report=alone").assert_outcomes(passed=1, failed=3)
     suite.runpytest_subprocess("-n", "2", "--recode-report=spread").assert_outcomes(passed=1, failed=3)
@@ -86,6 +87,7 @@ def test_xdist_workers_give_the_same_results(suite: pytest.Pytester) -> None:
     assert spread == alone
 
 
+@pytest.mark.slow  # xdist workers in a fresh interpreter, one of them started again after the crash
 def test_a_crashed_worker_loses_only_its_item_and_the_report_lists_it(suite: pytest.Pytester,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRASH_ON", "builtin/2")
