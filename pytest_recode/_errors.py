@@ -14,6 +14,7 @@ __all__ = [
     "ModelError",
     "RecodeError",
     "RecodeWarning",
+    "ReportError",
     "RobustnessFailure",
     "ResourceMissing",
     "SandboxError",
@@ -47,6 +48,11 @@ class ModelError(RecodeError, RuntimeError):
 
 class SandboxError(RecodeError, RuntimeError):
     """The sandbox itself failed (not the program it ran): it could not start, or its worker broke."""
+
+
+class ReportError(RecodeError, ValueError):
+    """A results or report file is missing, malformed, or does not fit with the others it is used with
+    (shards of different runs); the message names the file and what is wrong."""
 
 
 class RobustnessFailure(RecodeError, AssertionError):

@@ -8,7 +8,7 @@ verdicts are judged the same way, for the whole batch at once, when the first on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..metrics import CaseOutcome
@@ -41,10 +41,13 @@ class PerturbationLike(Protocol):
 class CaseBatch:
     """Perturbations evaluated together (see the module docstring)."""
 
-    def __init__(self, context: RecodeContext, perturbations: Sequence[Any]) -> None:
+    def __init__(self, context: RecodeContext, perturbations: Sequence[Any],
+                 evaluated: Mapping[Problem, Evaluated] | None = None) -> None:
+        """``evaluated``: the batch's problems already completed and run (by a caller that does both steps
+        itself, e.g. to report progress between them); otherwise done on first use."""
         self.context = context
         self.perturbations: tuple[Any, ...] = tuple(perturbations)
-        self._evaluated: dict[Problem, Evaluated] | None = None
+        self._evaluated: dict[Problem, Evaluated] | None = None if evaluated is None else dict(evaluated)
         self._verdicts: dict[tuple[Problem, Problem], Verdict] | None = None
 
     def __len__(self) -> int:
@@ -91,15 +94,15 @@ class CaseBatch:
 
     def outcome(self, perturbation: PerturbationLike, *, source: str = "seeded", recipe: str = "", test: str = "",
                 failed: bool = False, verdict: str | None = None) -> CaseOutcome:
-        """The case record of one perturbation of this batch."""
+        """The case record of one perturbation of this batch: every completion's result, paired by index."""
         return CaseOutcome(
             task_id=perturbation.nominal.task_id,
             transform=perturbation.transform,
             category=perturbation.category,
             seed=perturbation.seed,
             size=perturbation.size,
-            nominal=(self.nominal(perturbation).result.passed,),
-            perturbed=(self.perturbed(perturbation).result.passed,),
+            nominal=self.nominal(perturbation).passed,
+            perturbed=self.perturbed(perturbation).passed,
             partial=perturbation.nominal.partial,
             verdict=verdict,
             source=source,  # type: ignore[arg-type]

@@ -22,11 +22,28 @@ __all__ = ["Evaluated", "RecodeContext"]
 
 @dataclass(frozen=True)
 class Evaluated:
-    """A problem's prompt, the model's completion of it, and how that completion fared in its tests."""
+    """A problem's prompt, the model's completion of it, and how that completion fared in its tests.
+
+    With ``n`` completions per prompt (sampled generation), ``completions`` and ``results`` hold all of
+    them, paired by index; ``completion`` and ``result`` are the first (with greedy decoding, the only one).
+    """
 
     problem: Problem
     completion: str
     result: RunResult
+    completions: tuple[str, ...] = ()
+    results: tuple[RunResult, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.completions:
+            object.__setattr__(self, "completions", (self.completion,))
+        if not self.results:
+            object.__setattr__(self, "results", (self.result,))
+
+    @property
+    def passed(self) -> tuple[bool, ...]:
+        """Whether each completion passed its tests, by index."""
+        return tuple(r.passed for r in self.results)
 
 
 @dataclass(frozen=True)
@@ -73,13 +90,24 @@ class RecodeContext:
         return self._transforms[name]
 
     def evaluate(self, problems: Sequence[Problem]) -> list[Evaluated]:
-        """Complete every problem's prompt and run the completion against the problem's tests."""
+        """Complete every problem's prompt and run the completions against the problem's tests: one engine
+        call, one sandbox call. Every one of the ``generation.n`` completions of a prompt is run."""
+        return self.run(problems, self.complete(problems))
+
+    def complete(self, problems: Sequence[Problem]) -> list[tuple[str, ...]]:
+        """The ``generation.n`` completions of every problem's prompt (one engine call), each truncated after
+        the function under test."""
         prompts = [p.prompt for p in problems]
-        completions = [truncate(p, c[0]) for p, c in zip(problems, self.engine.complete(prompts, self.generation))]
-        jobs = [TestJob(p.prompt + c, p.test, p.entry_point) for p, c in zip(problems, completions)]
-        unique_jobs = list(dict.fromkeys(jobs))
+        return [tuple(truncate(p, c) for c in done)
+                for p, done in zip(problems, self.engine.complete(prompts, self.generation))]
+
+    def run(self, problems: Sequence[Problem], completions: Sequence[Sequence[str]]) -> list[Evaluated]:
+        """Run each problem's completions against its tests, every distinct program once (one sandbox call)."""
+        jobs = [[TestJob(p.prompt + c, p.test, p.entry_point) for c in done] for p, done in zip(problems, completions)]
+        unique_jobs = list(dict.fromkeys(job for row in jobs for job in row))
         results = dict(zip(unique_jobs, self.sandbox.run_many(unique_jobs)))
-        return [Evaluated(p, c, results[j]) for p, c, j in zip(problems, completions, jobs)]
+        return [Evaluated(p, done[0], results[row[0]], tuple(done), tuple(results[j] for j in row))
+                for p, done, row in zip(problems, completions, jobs)]
 
     def judge_many(self, pairs: Sequence[tuple[Problem, str, Problem, str, RunResult, RunResult]]) -> list[Any]:
         """Equivalence verdicts for (nominal problem, its completion, perturbed problem, its completion,

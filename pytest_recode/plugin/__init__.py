@@ -16,6 +16,7 @@ from ._fixtures import recode_context, recode_engine, recode_model, recode_sandb
 from ._options import RecodeSettings, add_options, check_settings
 from ._model_guard import GUARD_NAME, ModelGuard, check_before_collection
 from ._reporter import RecodeReporter
+from ._reports import RecodeReports
 from ._xdist_gpu import GpuPinning
 from ._state import STATE_KEY, RecodeState, state_of
 
@@ -47,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state = RecodeState(settings)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(RecodeReporter(config, state), "recode-reporter")
+    config.pluginmanager.register(RecodeReports(config, state), "recode-reports")
     config.pluginmanager.register(GpuPinning(settings), "recode-gpu")
     config.pluginmanager.register(ModelGuard(config), GUARD_NAME)
     if settings.model is not None:

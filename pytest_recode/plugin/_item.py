@@ -120,7 +120,9 @@ def _record(request: Any, run: ProblemRun, unavailable: dict[str, str]) -> None:
         "unavailable": dict(unavailable),
         "finding": None if finding is None else {
             "transform": finding.perturbation.transform,
+            "category": finding.perturbation.category,
             "size": finding.perturbation.size,
+            "prompt_diff": finding.perturbation.prompt_diff(),
             "first_size": finding.first.size,
             "recipe": finding.recipe.text(),
             "proven": finding.proven,

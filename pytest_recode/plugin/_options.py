@@ -57,6 +57,15 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
      "share of the problems' tests: robustness cannot be judged on a model that solves nothing (0 disables)"),
     ("http-timeout", "float", 300.0, "seconds to wait for one answer from an http(s):// model server; a request "
      "with no answer by then is sent once more, then the server is reported as hung (default: 300)"),
+    # reports and CI
+    ("report", "path", None, "write results.json, report.json, report.md and report.html of the session's seeded "
+     "cases to this directory"),
+    ("baseline", "path", None, "a results.json or report.json of an earlier run: fail the session when a Robust "
+     "Pass (per category or transform) dropped by more than --recode-max-drop"),
+    ("max-drop", "float", 0.02, "largest drop of a Robust Pass against --recode-baseline that passes "
+     "(default: 0.02, two points)"),
+    ("shard", "str", None, "run only shard I of N of every @recode_robust test's problems (I/N, e.g. 1/3): a "
+     "stable split, the same on every machine, for a CI matrix"),
 )
 
 
@@ -131,9 +140,13 @@ class RecodeSettings:
     replay: str | None
     database: str | None
     min_nominal: float
+    http_timeout: float = 300.0
+    report: str | None = None
+    baseline: str | None = None
+    max_drop: float = 0.02
+    shard: str | None = None
     #: The options given on the command line, as written (name without ``--recode-``, value).
     command_line: tuple[tuple[str, Any], ...] = ()
-    http_timeout: float = 300.0
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> RecodeSettings:
@@ -199,3 +212,33 @@ def check_settings(settings: RecodeSettings) -> None:
             Recipe.parse(settings.replay)
         except InvalidArgument as exc:
             raise _usage("replay", settings.replay, str(exc).split(": ", 1)[-1]) from None
+    _check_report_settings(settings)
+
+
+def _check_report_settings(settings: RecodeSettings) -> None:
+    """``--recode-max-drop``, ``--recode-shard``, ``--recode-baseline`` and ``--recode-report``."""
+    from .._errors import RecodeError
+
+    if not 0 <= settings.max_drop <= 1:
+        raise _usage("max-drop", settings.max_drop, "expected a share between 0 and 1 (0.02 allows two points).")
+    if settings.shard is not None:
+        from ..pipeline._shard import Shard
+
+        try:
+            Shard.parse(settings.shard)
+        except RecodeError as exc:
+            raise _usage("shard", settings.shard, str(exc).split(": ", 1)[-1]) from None
+    if settings.baseline is not None:
+        from ..report import load_figures
+
+        try:
+            load_figures(settings.baseline)
+        except RecodeError as exc:
+            raise _usage("baseline", settings.baseline, str(exc)) from None
+    if settings.report is not None:
+        from ..report import check_writable_dir
+
+        try:
+            check_writable_dir(settings.report, "--recode-report")
+        except RecodeError as exc:
+            raise _usage("report", settings.report, str(exc).split(": ", 1)[-1]) from None

@@ -1,39 +1,28 @@
-"""The robustness summary as plain-text lines, from case outcomes."""
+"""The robustness summary as plain-text lines, from case outcomes (the rows of :mod:`._figures`)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
-from .._errors import InvalidArgument
-from ..metrics import CaseOutcome, RobustnessScores, equivalence_share, problem_outcomes, robustness_scores
+from ..metrics import CaseOutcome
+from ._figures import Row, rows
 
-__all__ = ["summary_lines"]
-
-_HEADER = ("", "category", "problems", "cases", "pass@1", "RP@1", "RD@1", "RR@1", "equiv", "differ", "broken")
+__all__ = ["figure", "summary_lines", "table_lines"]
 
 
-def _figure(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def figure(value: float | None, digits: int = 2) -> str:
+    """A figure as the tables print it: fixed decimals, ``-`` where there is none."""
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _row(name: str, category: str, group: Sequence[CaseOutcome], scores: RobustnessScores | None) -> tuple[str, ...]:
-    return (
-        name,
-        category,
-        str(len({(o.task_id, o.partial) for o in group})),
-        str(len(group)),
-        _figure(scores.pass_at_k if scores else None),
-        _figure(scores.robust_pass if scores else None),
-        _figure(scores.robust_drop if scores else None),
-        _figure(scores.robust_relative if scores else None),
-        _figure(equivalence_share(group)),
-        str(sum(o.equivalent is False for o in group)),
-        str(sum(o.broken for o in group)),
-    )
+def _cells(row: Row, first: str, second: str) -> tuple[str, ...]:
+    return (first, second, str(row.problems), str(row.cases), figure(row.pass_at_k), figure(row.robust_pass),
+            figure(row.robust_drop), figure(row.robust_relative), figure(row.equivalence), str(row.differ),
+            str(row.broken))
 
 
-def _format(table: list[tuple[str, ...]]) -> list[str]:
+def table_lines(table: Sequence[Sequence[str]]) -> list[str]:
+    """Columns padded to their widest cell: the first two left-aligned, the others right-aligned."""
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
 
     def line(row: Sequence[str]) -> str:
@@ -44,42 +33,24 @@ def _format(table: list[tuple[str, ...]]) -> list[str]:
     return [line(row) for row in table]
 
 
-def summary_lines(outcomes: Sequence[CaseOutcome]) -> list[str]:
+def summary_lines(outcomes: Sequence[CaseOutcome], k: int = 1) -> list[str]:
     """One row per transform, then one per category (worst case over its transforms and seeds).
 
     Columns: problems and cases counted (ReCode's seeded variants: the search's findings are listed
-    apart); ReCode's greedy figures (pass@1 of the nominal prompts, Robust Pass, Robust Drop, Robust
+    apart); ReCode's figures at ``k`` (pass@k of the nominal prompts, Robust Pass, Robust Drop, Robust
     Relative); the share of judged cases whose completions behave the same (``equiv``) and the count that
     behave differently (``differ``); cases where the nominal completion passes and the perturbed one fails
     (``broken``).
     """
-    outcomes = [o for o in outcomes if o.source == "seeded"]
-    if not outcomes:
+    transform_rows, category_rows = rows(outcomes, k)
+    if not transform_rows:
         return []
-    try:
-        records = problem_outcomes(outcomes)
-    except InvalidArgument:
-        records = []  # inconsistent nominal results (a sampling model): counts only, no ReCode figures
-
-    def scores(**selection: list[str]) -> RobustnessScores | None:
-        if not records:
-            return None
-        try:
-            return robustness_scores(records, k=1, **selection)
-        except InvalidArgument:
-            return None
-
-    by_transform: dict[tuple[str, str], list[CaseOutcome]] = defaultdict(list)
-    by_category: dict[str, list[CaseOutcome]] = defaultdict(list)
-    for outcome in outcomes:
-        by_transform[(outcome.category, outcome.transform)].append(outcome)
-        by_category[outcome.category].append(outcome)
-    table: list[tuple[str, ...]] = [("transform", *_HEADER[1:])]
-    for (category, transform), group in sorted(by_transform.items()):
-        table.append(_row(transform, category, group, scores(transforms=[transform])))
-    table.append(("category", *[""] * (len(_HEADER) - 1)))
-    for category, group in sorted(by_category.items()):
-        table.append(_row(category, "", group, scores(categories=[category])))
-    lines = _format(table)
-    split = len(by_transform) + 1
+    header = ("transform", "category", "problems", "cases", f"pass@{k}", f"RP@{k}", f"RD@{k}", f"RR@{k}", "equiv",
+              "differ", "broken")
+    table: list[tuple[str, ...]] = [header]
+    table += [_cells(row, row.name, row.category) for row in transform_rows]
+    table.append(("category", *[""] * (len(header) - 1)))
+    table += [_cells(row, row.name, "") for row in category_rows]
+    lines = table_lines(table)
+    split = len(transform_rows) + 1
     return [*lines[:split], "", *lines[split:]]
