@@ -141,7 +141,7 @@ def test_shards_of_a_session_merge_into_the_whole(suite: pytest.Pytester) -> Non
 
 @pytest.mark.parametrize(("option", "message"), [
     ("--recode-shard=3/2", "--recode-shard=3/2: give I/N with 1 <= I <= N, e.g. 1/3."),
-    ("--recode-max-drop=2", "--recode-max-drop=2.0: expected a share between 0 and 1 (0.02 allows two points)."),
+    ("--recode-max-drop=2", "--recode-max-drop=2: expected a share between 0 and 1 (0.02 allows two points)."),
     ("--recode-baseline=missing.json", "--recode-baseline=*missing.json: *missing.json: no such results or report "
                                        "file."),
 ])
