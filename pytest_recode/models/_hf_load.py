@@ -135,7 +135,14 @@ def _torch_dtype(name: str, device: str) -> object:
 
 def load_transformers(spec: str, options: ModelOptions) -> TransformersModel:
     """Load the tokenizer and causal language model a spec names, offline, on ``options.device``."""
+    from .._progress import loading
+
     path = resolve_model_dir(spec)
+    with loading(f"the model {spec} (torch, transformers, weights)"):
+        return _load(spec, path, options)
+
+
+def _load(spec: str, path: Path, options: ModelOptions) -> TransformersModel:
     try:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer

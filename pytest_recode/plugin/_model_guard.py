@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .._progress import PROGRESS_LOGGER
 from ._state import state_of
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ __all__ = ["GUARD_NAME", "ModelGuard", "check_before_collection", "guard_of"]
 GUARD_NAME = "recode-model-guard"
 #: The attribute of a worker's test reports that carries its completion counts and notes so far.
 _REPORT_ATTR = "recode_engine"
-_MODELS_LOGGER = "pytest_recode.models"
+#: The package's loggers: the models' progress (a slow server) and loading progress (``pytest_recode._progress``).
+_PACKAGE_LOGGER = "pytest_recode"
 
 
 def check_before_collection(config: pytest.Config, settings: RecodeSettings) -> None:
@@ -66,9 +68,11 @@ class _TerminalLines(logging.Handler):
         self.config = config
 
     def emit(self, record: logging.LogRecord) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return  # pytest's capture belongs to the main thread; the line is in the test's captured log
-        mine = [h for h in logging.getLogger(_MODELS_LOGGER).handlers if isinstance(h, _TerminalLines)]
+        if threading.current_thread() is not threading.main_thread() and record.name != PROGRESS_LOGGER:
+            # pytest's capture belongs to the main thread; the line is in the test's captured log. (A loading
+            # line comes from a timer thread while the main thread is blocked loading: it may go through.)
+            return
+        mine = [h for h in logging.getLogger(_PACKAGE_LOGGER).handlers if isinstance(h, _TerminalLines)]
         if mine and mine[-1] is not self:
             return  # a session run inside this one (pytester) shows it in its own output
         try:
@@ -109,7 +113,7 @@ class ModelGuard:
 
     # -- progress lines -----------------------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        logger = logging.getLogger(_MODELS_LOGGER)
+        logger = logging.getLogger(_PACKAGE_LOGGER)
         self._handler, self._level = _TerminalLines(self.config), logger.level
         logger.addHandler(self._handler)
         if logger.getEffectiveLevel() > logging.INFO:
@@ -117,7 +121,7 @@ class ModelGuard:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self._handler is not None:
-            logger = logging.getLogger(_MODELS_LOGGER)
+            logger = logging.getLogger(_PACKAGE_LOGGER)
             logger.removeHandler(self._handler)
             logger.setLevel(self._level)
             self._handler = None

@@ -35,9 +35,14 @@ _OBJECT_START = frozenset(
 _IS_CONTRACTIONS = frozenset({"it's", "that's", "there's", "here's", "what's", "he's", "she's"})
 
 
+@functools.lru_cache(maxsize=1)
 def _tagger() -> object:
-    from textblob.en import parser  # imported here: loading the lexicon takes a fraction of a second
+    from ..._progress import loading
 
+    with loading("the part-of-speech tagger"):  # imported here: its lexicon takes a second or two to load
+        from textblob.en import parser
+
+        parser.parse("Load the lexicon now.")
     return parser
 
 
