@@ -43,3 +43,17 @@ def test_execution_benchmark() -> None:
             "floor_ceiling_share"} <= set(figures)
     assert float(figures["floor_ratio"]) == pytest.approx(
         float(figures["forkfloor_per_s"]) / float(figures["humaneval_per_s"]), abs=0.02)
+
+
+@pytest.mark.slow
+def test_startup_benchmark() -> None:
+    figures = last_line_figures("startup.py", "--rounds", "1", "--skip-threads")
+    assert {"import_pytest_s", "collect_s", "collect_no_recode_s", "first_setup_s", "collect_over_bare_s",
+            "collect_no_hypothesis_plugin_s", "plugin_share_s"} <= set(figures)
+
+
+@pytest.mark.slow
+def test_shrinking_benchmark() -> None:
+    figures = last_line_figures("shrinking.py", "--runs", "1")
+    assert figures["all_reached"] == "yes"
+    assert int(figures["worst_calls_c"]) <= 10 and int(figures["worst_prompts_c"]) <= 100

@@ -159,10 +159,12 @@ def cpu_threads_for_worker(
     """The intra-op thread count to give torch in a process that runs a model on CPU, or ``None`` to leave
     torch's own choice.
 
-    ``requested`` (``--recode-cpu-threads``) above 0 is that count. At 0 (automatic), a process that is one
-    of ``workers`` xdist workers gets its share of ``cores``, ``max(1, cores // workers)``, unless the user
-    already chose through :data:`THREAD_ENV_VARS`; outside xdist (``workers`` is ``None``) torch keeps its
-    default.
+    ``requested`` (``--recode-cpu-threads``) above 0 is that count. At 0 (automatic), unless the user already
+    chose through :data:`THREAD_ENV_VARS`, a process that is one of ``workers`` xdist workers gets its share
+    of ``cores``, ``max(1, cores // workers)``; outside xdist (``workers`` is ``None``) it gets half of them,
+    ``max(1, cores // 2)``: the sandbox's workers run programs on the other half while the model generates
+    (measured by ``bench/startup.py`` on 2 cores: 1 thread ran a tiny CPU model's suite in about half the
+    time of 2 threads or of torch's own default).
     """
     if not isinstance(requested, int) or requested < 0:
         raise InvalidArgument(
@@ -171,8 +173,8 @@ def cpu_threads_for_worker(
         )
     if requested > 0:
         return requested
-    if workers is None or any(environ.get(name, "").strip() for name in THREAD_ENV_VARS):
+    if any(environ.get(name, "").strip() for name in THREAD_ENV_VARS):
         return None
-    if cores < 1 or workers < 1:
+    if cores < 1 or workers is not None and workers < 1:
         raise InvalidArgument(f"cores={cores!r} and workers={workers!r} must both be at least 1.")
-    return max(1, cores // workers)
+    return max(1, cores // (2 if workers is None else workers))

@@ -27,7 +27,7 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("workers-per-gpu", "int", 1, "xdist workers that share one GPU (default: 1)"),
     ("cpu-threads", "int", 0,
      "torch threads per process for a transformers model on CPU (default: 0, under xdist each worker gets "
-     "its share of the cores unless OMP_NUM_THREADS or MKL_NUM_THREADS is set; outside xdist torch's default)"),
+     "its share of the cores, outside xdist half of them, unless OMP_NUM_THREADS or MKL_NUM_THREADS is set)"),
     ("cache-dir", "path", None, "completion cache directory (default: <rootdir>/.recode-cache)"),
     ("no-cache", "bool", False, "do not read or write the completion cache"),
     ("clear-cache", "bool", False, "empty the completion cache before the session"),

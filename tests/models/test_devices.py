@@ -121,7 +121,10 @@ def test_available_cores_is_the_affinity() -> None:
         (2, 2, {}, 0, 1),
         (2, 8, {}, 0, 1),          # more workers than cores: one thread each, never zero
         (16, 1, {}, 0, 16),
-        (16, None, {}, 0, None),   # outside xdist: torch's default
+        (16, None, {}, 0, 8),      # outside xdist: half, the sandbox's workers have the other half
+        (2, None, {}, 0, 1),
+        (1, None, {}, 0, 1),
+        (16, None, {"OMP_NUM_THREADS": "4"}, 0, None),
         (16, 2, {"OMP_NUM_THREADS": "4"}, 0, None),  # the user chose through the environment
         (16, 2, {"MKL_NUM_THREADS": "4"}, 0, None),
         (16, 2, {"OMP_NUM_THREADS": " "}, 0, 8),      # set but blank is no choice
