@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .._progress import PROGRESS_LOGGER
-from ._state import state_of
+from ._state import engine_totals, state_of
 
 if TYPE_CHECKING:
     from ._options import RecodeSettings
@@ -136,8 +136,6 @@ class ModelGuard:
         state = state_of(self.config)
         if not state.engines:
             return
-        from ._summary import engine_totals
-
         report = outcome.get_result()
         notes = [note for engine in state.engines for note in engine.notes]
         setattr(report, _REPORT_ATTR, {"worker": str(workerinput.get("workerid")), "stats": engine_totals(state),

@@ -47,7 +47,7 @@ class RecodeReporter:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
             add_headline_properties(self.config, self.state)
         else:
-            from ._summary import engine_totals
+            from ._state import engine_totals
 
             workeroutput["recode_stats"] = engine_totals(self.state)
             if self.state.cpu_threads is not None:

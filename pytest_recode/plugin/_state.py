@@ -9,7 +9,7 @@ import pytest
 
 from ._options import RecodeSettings
 
-__all__ = ["RecodeState", "settings_of", "state_of"]
+__all__ = ["RecodeState", "engine_totals", "settings_of", "state_of"]
 
 
 @dataclass
@@ -41,3 +41,13 @@ def state_of(config: pytest.Config) -> RecodeState:
 
 def settings_of(config: pytest.Config) -> RecodeSettings:
     return config.stash[STATE_KEY].settings
+
+
+def engine_totals(state: RecodeState) -> dict[str, int]:
+    """Completion counts of the engines this process created, as plain data for xdist."""
+    from ..models import EngineStats
+
+    total = EngineStats()
+    for engine in state.engines:
+        total = total + engine.stats
+    return total.as_dict()

@@ -5,17 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._state import RecodeState
-
-
-def engine_totals(state: RecodeState) -> dict[str, int]:
-    """Completion counts of the engines this process created, as plain data for xdist."""
-    from ..models import EngineStats
-
-    total = EngineStats()
-    for engine in state.engines:
-        total = total + engine.stats
-    return total.as_dict()
+from ._state import RecodeState, engine_totals
 
 
 @dataclass(frozen=True)
@@ -79,9 +69,7 @@ def _search_line(state: RecodeState) -> str | None:
 
 
 def write_summary(terminalreporter: Any, state: RecodeState, *, interrupted: bool = False) -> None:
-    from ..metrics import CaseOutcome
     from ..models import EngineStats
-    from ..report import summary_lines
     from ._model_guard import guard_of
 
     guard = guard_of(terminalreporter.config)
@@ -90,6 +78,9 @@ def write_summary(terminalreporter: Any, state: RecodeState, *, interrupted: boo
         total = total + EngineStats.from_dict(stats)
     if not state.outcomes and not state.items and not total.requested:
         return
+    from ..metrics import CaseOutcome
+    from ..report import summary_lines
+
     terminalreporter.section("recode: robustness summary")
     for line in summary_lines([CaseOutcome.from_json(o) for o in state.outcomes]):
         terminalreporter.write_line(line)
