@@ -5,7 +5,8 @@ prints per transform how many of the 164 problems each side changed and the mean
 edit, ours and ReCode's, with the ratio ours / ReCode:
 
 - docstring: words (letters, digits, apostrophes) of the docstring text, from its opening quotes to the
-  first ``>>>`` example; layout and punctuation are ignored, since ReCode rejoins the words it splits.
+  first ``>>>`` example; layout and punctuation are ignored, since ReCode rejoins the words it splits, and
+  so is case except for ChangeCharCase (``Return`` -> ``Will return`` adds one word).
   The edit size is averaged over prompts with a ``>>>`` example only: on the others ReCode's text runs
   on into the worked examples and the closing quotes;
 - function_name: characters of the entry point's name (edit distance between the old and the new name);
@@ -21,8 +22,11 @@ line), as ReCode does. Ours are the seeded variants (``transform.perturb(problem
 
     .venv/bin/python bench/fidelity.py [--seed 0] [--transform NAME ...] [--reference DIR]
 
-The last line holds the ratios as space-separated key=value pairs (``<transform>_changed`` and
-``<transform>_size``, plus ``<transform>_equal`` and ``split_lines_def``).
+The last line holds the figures as space-separated key=value pairs: ``<transform>_changed`` and
+``<transform>_size`` (ours / ReCode), ``<transform>_equal`` (the share equal to ReCode's output),
+``split_lines_def`` (our variants that split the entry point's signature) and, for the tense transforms,
+``<transform>_size_grammatical`` (ours / ReCode's edits without the forms ours never makes). A ratio
+is ``n/a`` where ReCode's seed-0 file changes nothing (FuncRenameSynonymSub).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import os
 import re
 import sys
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -166,12 +170,12 @@ def prompt_structure(prompt: str) -> list[str] | None:
 # -- one side's figures --------------------------------------------------------------------------------
 @dataclass
 class Side:
-    changed: int = 0
-    sizes: list[int] | None = None
+    """One side's changed problems and the like-for-like sizes of the edits that count."""
 
-    def add(self, size: int, *, counted: bool = True) -> None:
-        if self.sizes is None:
-            self.sizes = []
+    changed: int = 0
+    sizes: list[int] = field(default_factory=list)
+
+    def add(self, size: int, counted: bool) -> None:
         if size:
             self.changed += 1
             if counted:
@@ -182,16 +186,21 @@ class Side:
         return sum(self.sizes) / len(self.sizes) if self.sizes else 0.0
 
 
-def measure(category: str, nominal: Problem, perturbed: Problem) -> tuple[int, bool]:
+def _words(name: str, prompt: str, text_start: int) -> list[str]:
+    words = docstring_words(prompt, text_start)
+    # Case counts only where it is the perturbation: "Return" -> "Will return" adds a word, changes none.
+    return words if name == "ChangeCharCase" else [w.lower() for w in words]
+
+
+def measure(name: str, category: str, nominal: Problem, perturbed: Problem) -> tuple[int, bool]:
     """The like-for-like edit size of one variant, and whether it counts towards the mean size."""
     if category == "docstring":
         doc = locate_docstring(nominal.prompt, nominal.entry_point)
         if doc is None:
             return 0, False
         with_examples = _EXAMPLE.search(nominal.prompt, doc.body_start, doc.body_end) is not None
-        size = edit_size(docstring_words(nominal.prompt, doc.text_start),
-                         docstring_words(perturbed.prompt, doc.text_start))
-        return size, with_examples
+        return edit_size(_words(name, nominal.prompt, doc.text_start),
+                         _words(name, perturbed.prompt, doc.text_start)), with_examples
     if category == "function_name":
         return name_distance(nominal.entry_point, perturbed.entry_point), True
     if category == "syntax":
@@ -199,18 +208,42 @@ def measure(category: str, nominal: Problem, perturbed: Problem) -> tuple[int, b
     return edit_size(prompt_lines(nominal.prompt), prompt_lines(perturbed.prompt)), True
 
 
+_MODALS = frozenset({"should", "can", "could", "would", "may", "might", "must", "shall", "to", "please"})
+_PARTICIPLES = re.compile(r"^(?:\w+ed|given|found|done|left|been|seen|written|chosen)$")
+
+
+def recode_only_tense_words(nominal: list[str], recode: list[str]) -> int:
+    """The words of ReCode's tense edits in forms ours never makes: a verb form after a modal or ``to``
+    ("should will be", "to will compute", "should was"), a participle conjugated ("given" -> "gave",
+    "will give")."""
+    count = 0
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=nominal, b=recode, autojunk=False).get_opcodes():
+        old, new = nominal[i1:i2], recode[j1:j2]
+        previous = nominal[i1 - 1] if i1 else ""
+        if op == "equal":
+            continue
+        if previous in _MODALS or (old and _PARTICIPLES.match(old[-1]) and old[-1] not in new):
+            count += max(i2 - i1, j2 - j1)
+    return count
+
+
 def signature_split(nominal: Problem, perturbed: Problem) -> bool:
-    """Whether a line of the entry point's ``def`` (up to its colon) was broken in two."""
+    """Whether the entry point's ``def`` line (up to the colon that ends the signature) was broken."""
     match = re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(nominal.entry_point)}\b", nominal.prompt, re.M)
     if match is None:
         return False
-    header = nominal.prompt[match.start() : nominal.prompt.index(":\n", match.start()) + 1] \
-        if ":\n" in nominal.prompt[match.start() :] else nominal.prompt[match.start() :]
-    return header not in perturbed.prompt
+    end = nominal.prompt.find(":\n", match.start())
+    return nominal.prompt[match.start() : end + 1 if end != -1 else len(nominal.prompt)] not in perturbed.prompt
 
 
-def _reference_row(row: dict, nominal: Problem) -> Problem:
-    return nominal.with_changes(prompt=row["prompt"], entry_point=row["entry_point"])
+def keeps_meaning(category: str, row: dict, nominal: Problem, recode: Problem) -> bool:
+    """Whether ReCode's output means what the nominal prompt means (the exact-match share counts only these)."""
+    if category == "format":
+        structure = prompt_structure(recode.prompt)
+        return structure is not None and structure == prompt_structure(nominal.prompt)
+    new = recode.entry_point
+    return renamed_tree(row["prompt"] + row["canonical_solution"], new, new) == renamed_tree(
+        nominal.prompt + nominal.canonical_solution, nominal.entry_point, new)
 
 
 def _read(path: Path) -> dict[str, dict]:
@@ -218,51 +251,60 @@ def _read(path: Path) -> dict[str, dict]:
         return {row["task_id"]: row for row in map(json.loads, handle)}
 
 
-def compare(name: str, problems: list[Problem], reference: Path, seed: int) -> dict[str, object] | None:
+@dataclass
+class Comparison:
+    """Ours beside ReCode's for one transform."""
+
+    ours: Side = field(default_factory=Side)
+    recode: Side = field(default_factory=Side)
+    equal: int = 0
+    comparable: int = 0
+    def_splits: tuple[int, int] = (0, 0)
+    recode_only_words: list[int] = field(default_factory=list)
+
+
+def compare(name: str, problems: list[Problem], reference: Path, seed: int) -> Comparison | str | None:
+    """The comparison, why it cannot run here, or ``None`` when ReCode released no file for it."""
     transform = get_transform(name)
-    reason = transform.unavailable()
     category = transform.category
     path = reference / "humaneval" / RECODE_FOLDERS[category] / f"humaneval_{name}_s0.jsonl"
     if not path.exists():
         return None
-    if reason is not None:
-        print(f"{name:<32} skipped: {reason}", flush=True)
-        return None
+    if transform.unavailable() is not None:
+        return str(transform.unavailable())
     rows = _read(path)
-    ours, theirs = Side(), Side()
-    equal = comparable = splits_ours = splits_theirs = 0
+    result = Comparison()
+    splits = [0, 0]
     for problem in problems:
         base = (partial_variant(problem) or problem) if category in ("syntax", "format") else problem
         variant = transform.perturb(base, seed)
         mine = variant.perturbed if variant else base
-        recode = _reference_row(rows[problem.task_id], base)
-        for side, result in ((ours, mine), (theirs, recode)):
-            size, counted = measure(category, base, result)
-            side.add(size, counted=counted)
-        if name in EXACT:
-            if category == "format":
-                keeps_meaning = prompt_structure(recode.prompt) == prompt_structure(base.prompt) is not None
-            else:
-                row = rows[problem.task_id]
-                keeps_meaning = renamed_tree(row["prompt"] + row["canonical_solution"], recode.entry_point,
-                                             recode.entry_point) == renamed_tree(
-                    problem.prompt + problem.canonical_solution, problem.entry_point, recode.entry_point)
-            if keeps_meaning:
-                comparable += 1
-                equal += prompt_lines(mine.prompt) == prompt_lines(recode.prompt)
+        row = rows[problem.task_id]
+        recode = base.with_changes(prompt=row["prompt"], entry_point=row["entry_point"])
+        for side, perturbed in ((result.ours, mine), (result.recode, recode)):
+            side.add(*measure(name, category, base, perturbed))
+        if name in EXACT and keeps_meaning(category, row, base, recode):
+            result.comparable += 1
+            result.equal += prompt_lines(mine.prompt) == prompt_lines(recode.prompt)
         if name == "split_lines":
-            splits_ours += signature_split(base, mine)
-            splits_theirs += signature_split(base, recode)
-    figures: dict[str, object] = {"ours": ours, "recode": theirs}
-    if name in EXACT:
-        figures["equal"] = (equal, comparable)
-    if name == "split_lines":
-        figures["def_splits"] = (splits_ours, splits_theirs)
-    return figures
+            splits[0] += signature_split(base, mine)
+            splits[1] += signature_split(base, recode)
+        if name.startswith("TenseTransformation"):
+            size, counted = measure(name, category, base, recode)
+            doc = locate_docstring(base.prompt, base.entry_point)
+            if size and counted and doc is not None:
+                result.recode_only_words.append(recode_only_tense_words(
+                    _words(name, base.prompt, doc.text_start), _words(name, recode.prompt, doc.text_start)))
+    result.def_splits = (splits[0], splits[1])
+    return result
 
 
 def _ratio(ours: float, theirs: float) -> str:
-    return f"{ours / theirs:.2f}" if theirs else ("1.00" if not ours else "inf")
+    return f"{ours / theirs:.2f}" if theirs else ("1.00" if not ours else "n/a")
+
+
+UNITS = {"docstring": "words (prompts with >>>)", "function_name": "name chars", "syntax": "tokens",
+         "format": "lines"}
 
 
 def main() -> int:
@@ -273,30 +315,31 @@ def main() -> int:
     args = parser.parse_args()
     problems = load_problems("humaneval")
     summary: dict[str, str] = {}
-    print(f"{'transform':<32} {'changed ours/ReCode':>20} {'ratio':>6}   {'edit size ours/ReCode':>22} {'ratio':>6}"
+    print(f"{'transform':<32} {'changed ours / ReCode':>21} {'ratio':>6}   {'edit size ours / ReCode':>23} {'ratio':>6}"
           "   unit")
-    units = {"docstring": "words (prompts with >>>)", "function_name": "name chars",
-             "syntax": "tokens", "format": "lines"}
     for name in args.transform or transform_names():
-        figures = compare(name, problems, args.reference, args.seed)
-        if figures is None:
+        result = compare(name, problems, args.reference, args.seed)
+        if result is None:
             continue
-        ours, theirs = figures["ours"], figures["recode"]
-        assert isinstance(ours, Side) and isinstance(theirs, Side)
-        changed_ratio, size_ratio = _ratio(ours.changed, theirs.changed), _ratio(ours.mean, theirs.mean)
-        category = get_transform(name).category
-        line = (f"{name:<32} {ours.changed:>9d} / {theirs.changed:<8d} {changed_ratio:>6}   "
-                f"{ours.mean:>10.2f} / {theirs.mean:<9.2f} {size_ratio:>6}   {units[category]}")
-        summary[f"{name}_changed"] = changed_ratio
-        summary[f"{name}_size"] = size_ratio
-        if "equal" in figures:
-            equal, comparable = figures["equal"]  # type: ignore[misc]
-            line += f"; equals ReCode's on {equal}/{comparable}"
-            summary[f"{name}_equal"] = f"{equal / comparable:.2f}" if comparable else "0"
-        if "def_splits" in figures:
-            mine, recode = figures["def_splits"]  # type: ignore[misc]
-            line += f"; splits the entry point's def: ours {mine}, ReCode {recode}"
-            summary["split_lines_def"] = str(mine)
+        if isinstance(result, str):
+            print(f"{name:<32} skipped: {result}", flush=True)
+            continue
+        ours, recode = result.ours, result.recode
+        changed, size = _ratio(ours.changed, recode.changed), _ratio(ours.mean, recode.mean)
+        line = (f"{name:<32} {ours.changed:>10d} / {recode.changed:<8d} {changed:>6}   "
+                f"{ours.mean:>11.2f} / {recode.mean:<9.2f} {size:>6}   {UNITS[get_transform(name).category]}")
+        summary[f"{name}_changed"], summary[f"{name}_size"] = changed, size
+        if name in EXACT:
+            line += f"; equals ReCode's on {result.equal}/{result.comparable}"
+            summary[f"{name}_equal"] = f"{result.equal / result.comparable:.2f}" if result.comparable else "n/a"
+        if name == "split_lines":
+            line += f"; splits the entry point's def: ours {result.def_splits[0]}, ReCode {result.def_splits[1]}"
+            summary["split_lines_def"] = str(result.def_splits[0])
+        if result.recode_only_words:
+            grammatical = recode.mean - sum(result.recode_only_words) / len(result.recode_only_words)
+            line += (f"\n{'':<32} ReCode without forms ours never makes (after a modal or 'to', participles "
+                     f"conjugated): {grammatical:.2f}, ratio {_ratio(ours.mean, grammatical)}")
+            summary[f"{name}_size_grammatical"] = _ratio(ours.mean, grammatical)
         print(line, flush=True)
     print(" ".join(f"{key}={value}" for key, value in summary.items()))
     return 0
