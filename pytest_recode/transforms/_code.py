@@ -263,12 +263,14 @@ class Program:
         return (top or found or [None])[0]
 
     def signature_span(self) -> tuple[int, int] | None:
-        """Offsets from the entry point's ``def`` (or its first decorator) to the colon ending its header."""
+        """Offsets from the entry point's ``def`` (or its first decorator) to the end of the line that ends
+        its header (the whole line where the body follows on it)."""
         function = self.entry_function
         if function is None:
             return None
         start, _ = self.statement_span(function)
-        return start, self.span(function.body)[0]
+        body = self.line_start(self.span(function.body)[0])
+        return start, body if body > start else self.line_end(start)
 
     @cached_property
     def _test_names(self) -> frozenset[str]:

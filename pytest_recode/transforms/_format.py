@@ -352,7 +352,7 @@ def _code_start(program: Program) -> int:
         if doc.owner is entry:
             return program.line_end(program.span(doc.statement)[1])
     signature = program.signature_span()
-    return program.line_end(signature[1]) if signature is not None else 0
+    return signature[1] if signature is not None else 0
 
 
 class new_line_aftercode(CodeTransform):  # noqa: N801 - ReCode's name

@@ -216,7 +216,9 @@ class ForWhileTransformer(CodeTransform):
     Each loop is a site whose options are its shapes, ReCode's first where it applies. Loops with an
     ``else`` clause, ``async for``, one-line bodies and targets other than names are left. Sites come
     outermost first; the seeded variant rewrites one loop, as ReCode does: the first of the whole program
-    that ReCode rewrites (which leaves the prompt as it was when that loop lies in the hidden rest).
+    (which leaves the prompt as it was when that loop lies in the hidden rest). ReCode skips loops with a
+    tuple target, and loops whose text mentions ``range`` without being loops over ``range(...)``; ours
+    rewrites those too.
     """
 
     name = "ForWhileTransformer"
@@ -231,7 +233,7 @@ class ForWhileTransformer(CodeTransform):
         depths = node_depths(program.module, (cst.For,))
         entry = program.entry_function
         sequences = sequence_parameters(entry, program.test, program.entry_point) if entry else {}
-        found: list[tuple[int, int, CodeSite, bool]] = []
+        found: list[tuple[int, int, CodeSite]] = []
         for statement in walk_statements(program.module):
             node = statement.node
             if (
@@ -257,26 +259,14 @@ class ForWhileTransformer(CodeTransform):
                      tuple(header for header, _ in shapes)),
                 tuple(edits for _, edits in shapes),
             )
-            found.append((depths[id(node)], loop.start, site, _recode_rewrites(program, node)))
+            found.append((depths[id(node)], loop.start, site))
         if not found and rebound is not None:
             raise NoSites(f"the program rebinds {rebound!r}")
+        # ReCode rewrites the first loop of a breadth-first walk over the whole program (the outermost,
+        # then the earliest), even where it lies in the hidden rest and the prompt stays as it was.
         found.sort(key=lambda item: (item[0], item[1]))
-        first = next((item for item in found if item[3]), None)
-        for item in found:
-            yield CodeSite(item[2].site, item[2].options, item is first)
-
-
-def _recode_rewrites(program: Program, node: cst.For) -> bool:
-    """Whether ReCode rewrites this loop: its target is a name, and it is a loop over ``range(...)`` or one
-    whose text does not mention ``range`` at all (ReCode takes any loop whose text does for a loop over
-    ``range``, fails on it and goes on to the next loop)."""
-    if not isinstance(node.target, cst.Name):
-        return False
-    iterable = node.iter
-    if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name) and iterable.func.value == "range":
-        return True
-    start, end = program.span(node)
-    return "range" not in program.source[start:end]
+        for index, (_, _, site) in enumerate(found):
+            yield CodeSite(site.site, site.options, index == 0)
 
 
 class _Loop:

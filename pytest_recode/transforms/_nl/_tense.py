@@ -59,6 +59,11 @@ _IS_CONTRACTIONS = frozenset({"it's", "that's", "there's", "here's", "what's", "
 _PERFECT_MODALS = frozenset({"should", "would", "could", "might"})
 _PLURAL_SUBJECTS = frozenset({"NNS", "NNPS"})
 _PLURAL_PRONOUNS = frozenset({"we", "you", "they", "i"})
+#: Words that open a new clause: a finite verb after one of them has a subject of its own.
+_CLAUSE = frozenset(
+    "if that which who whom whose when where whether because while as than so and or but until unless since "
+    "such".split()
+)
 
 
 def _next_word(pieces: Sequence[Piece], index: int) -> int | None:
@@ -125,13 +130,24 @@ def _imperative(pieces: Sequence[Piece], tags: Sequence[str], index: int) -> boo
     if tags[index] != "VB" or piece.text.lower() in _BE:
         return False
     if piece.sentence_start:
-        return piece.text[:1].isupper()
-    if index == 0 or pieces[index - 1].text != ",":
-        return False
-    start = index
-    while start > 0 and not pieces[start].sentence_start:
-        start -= 1
-    return not any(tag in _FINITE or tag in ("MD", "VB") for tag in tags[start:index])
+        if not piece.text[:1].isupper():
+            return False
+    else:
+        if index == 0 or pieces[index - 1].text != ",":
+            return False
+        start = index
+        while start > 0 and not pieces[start].sentence_start:
+            start -= 1
+        if any(tag in _FINITE or tag in ("MD", "VB") for tag in tags[start:index]):
+            return False
+    # A verb of its own clause follows: the word is its subject ("Input to this function is a string").
+    for j in range(index + 1, len(pieces)):
+        following = pieces[j]
+        if following.sentence_start or following.text in (",", ";", ":", "(") or following.text.lower() in _CLAUSE:
+            return True
+        if tags[j] in ("VBZ", "VBP", "MD") or following.text.lower() in _BE:  # not VBD: "element found until"
+            return False
+    return True
 
 
 def _plural_subject(pieces: Sequence[Piece], tags: Sequence[str], index: int) -> bool:
