@@ -49,9 +49,13 @@ from pytest_recode.problems import Problem, load_problems, partial_variant  # no
 from pytest_recode.transforms import RECODE_FOLDERS, get_transform, transform_names  # noqa: E402
 from pytest_recode.transforms._nl._locate import locate_docstring  # noqa: E402
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "recode-reference"
-if not REFERENCE.is_dir():
-    REFERENCE = Path("/work/shared/data/recode-reference")
+#: ReCode's released data: under $RECODE_SHARED_DATA, else ../shared/data beside the checkout, as the tests find it.
+REFERENCE = next(
+    (Path(d) / "recode-reference" for d in (os.environ.get("RECODE_SHARED_DATA"),
+                                           Path(__file__).resolve().parents[2] / "shared" / "data",
+                                           "/work/shared/data") if d and (Path(d) / "recode-reference").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "recode-reference",
+)
 #: Deterministic transforms whose output should be ReCode's own, up to trailing whitespace.
 EXACT = ("tab_indent", "doc2comments", "new_line_aftercode", "new_line_afterdoc", "FuncRenameCamelCase")
 
@@ -79,7 +83,8 @@ def code_tokens(source: str) -> list[str]:
             if tok.type in (tokenize.STRING, tokenize.NUMBER):
                 try:
                     value = ast.literal_eval(text)
-                    text = f"{type(value).__name__}:" + (" ".join(value.split()) if isinstance(value, str) else repr(value))
+                    shown = " ".join(value.split()) if isinstance(value, str) else repr(value)
+                    text = f"{type(value).__name__}:{shown}"
                 except (ValueError, SyntaxError):
                     pass
             tokens.append(text)

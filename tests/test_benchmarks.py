@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from shared_data import SHARED_DATA
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
@@ -43,3 +45,17 @@ def test_execution_benchmark() -> None:
             "floor_ceiling_share"} <= set(figures)
     assert float(figures["floor_ratio"]) == pytest.approx(
         float(figures["forkfloor_per_s"]) / float(figures["humaneval_per_s"]), abs=0.02)
+
+
+@pytest.mark.slow
+def test_fidelity_benchmark() -> None:
+    if not (Path(SHARED_DATA) / "recode-reference" / "humaneval").is_dir():
+        pytest.skip(f"ReCode's reference data is not under {SHARED_DATA}")
+    names = ["WhitespacePerturbation", "FuncRenameChangeChar", "OperandSwap", "ForWhileTransformer", "split_lines",
+             "tab_indent"]
+    figures = last_line_figures("fidelity.py", *(arg for name in names for arg in ("--transform", name)))
+    assert {f"{name}_{key}" for name in names for key in ("changed", "size")} <= set(figures)
+    for name in ["WhitespacePerturbation", "FuncRenameChangeChar", "OperandSwap", "ForWhileTransformer"]:
+        assert 0.8 <= float(figures[f"{name}_size"]) <= 1.25, (name, figures)
+    assert figures["split_lines_def"] == "0"
+    assert float(figures["tab_indent_equal"]) >= 0.95

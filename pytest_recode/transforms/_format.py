@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ._base import Edit, Site
+from ._base import Site
 from ._code import CodeSite, CodeTransform, NoSites, Program, TextEdit, apply_text_edits, compiles
 from ._statements import docstring_of, walk_statements
 
@@ -238,7 +238,9 @@ class split_lines(CodeTransform):  # noqa: N801 - ReCode's name
             return
         unit = program.module.default_indent
         lines = program.source.split("\n")
-        rows = sorted((r for r in gaps if r not in program.string_lines), key=lambda r: (-len("".join(lines[r].split())), r))
+        # ReCode's longest line: the most characters other than whitespace.
+        rows = sorted((r for r in gaps if r not in program.string_lines),
+                      key=lambda r: (-len("".join(lines[r].split())), r))
         signature = program.signature_span()
         for row in rows:
             text = lines[row]

@@ -202,7 +202,8 @@ class FuncRenameButterFinger(_SpanNameTransform):
     summary = "keyboard typo in the name"
 
     def name_plan(self, name: str) -> list[tuple[Site, int, int]]:
-        return [(Site(f"name char {i}", ch, neighbours(ch)), i, i + 1) for i, ch in _name_letters(name) if neighbours(ch)]
+        return [(Site(f"name char {i}", ch, neighbours(ch)), i, i + 1)
+                for i, ch in _name_letters(name) if neighbours(ch)]
 
     def sample(self, problem: Problem, rng: random.Random, sites: Sequence[Site]) -> tuple[Edit, ...]:
         site = rng.randrange(len(sites))

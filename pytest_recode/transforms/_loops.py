@@ -185,7 +185,7 @@ def _uses(node: cst.CSTNode, name: str) -> int:
             if isinstance(inner, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
                 comp: cst.CompFor | None = inner.for_in
                 while comp is not None:
-                    if name in bindings(comp.target) or (isinstance(comp.target, cst.Name) and comp.target.value == name):
+                    if name in (_target_names(comp.target) or ()):
                         return False
                     comp = comp.inner_for_in
             if isinstance(inner, (cst.Lambda, cst.FunctionDef)) and inner is not node:
@@ -337,8 +337,8 @@ class _Loop:
         # A parameter the tests pass a sequence and that nothing rebinds (its own binding is its only one).
         known = {name for name in sequences if len(bound.get(name, ())) == 1}
         strings = frozenset(name for name in known if sequences.get(name) is str)
-        known |= {name for name, values in bound.items()
-                  if name not in params and all(_sequence_value(value, known, strings, self.program) for value in values)}
+        known |= {name for name, values in bound.items() if name not in params
+                  and all(_sequence_value(value, known, strings, self.program) for value in values)}
         if isinstance(iterable, cst.Name):
             # Changing the list in the body is fine (a list iterator indexes too); rebinding the name is not.
             return iterable.value in known and iterable.value not in bindings(self.node.body)

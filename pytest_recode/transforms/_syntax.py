@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from ._base import Edit, Site
+from ._base import Site
 from ._code import (
     CodeSite,
     CodeTransform,

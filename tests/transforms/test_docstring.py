@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_recode.problems import Problem, load_problems
-from pytest_recode.transforms import Edit, NotApplicable, get_transform, transform_names
+from pytest_recode.transforms import Edit, get_transform, transform_names
 from pytest_recode.transforms._nl import text_view, wordnet_missing
 
 HUMANEVAL = {p.task_id: p for p in load_problems("humaneval")}
@@ -67,7 +67,8 @@ def test_participles_keep_their_form_and_imperatives_become_descriptions() -> No
     assert past and "    Returned the decimal part of the number." in past.perturbed.prompt
     assert "given number" in past.perturbed.prompt and "gave" not in past.perturbed.prompt
     future = get_transform("TenseTransformationFuture").perturb(HUMANEVAL["HumanEval/0"])
-    assert future and '""" Will check if in given list of numbers, are any two numbers closer' in future.perturbed.prompt
+    assert future
+    assert '""" Will check if in given list of numbers, are any two numbers closer' in future.perturbed.prompt
     # "are any two numbers closer": the subject follows the verb, so no "will be any two numbers".
     assert [site.original for site in get_transform("TenseTransformationFuture").sites(HUMANEVAL["HumanEval/0"])] \
         == ["Check"]

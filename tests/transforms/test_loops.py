@@ -90,7 +90,8 @@ def test_the_index_shape_comes_first_and_the_iterator_stays_an_option() -> None:
 
 
 def test_a_continue_gets_the_increment_before_the_body() -> None:
-    code = "def f(xs):\n    n = 0\n    for x in xs:\n        if x:\n            continue\n        n += 1\n# cut\n    return n\n"
+    code = ("def f(xs):\n    n = 0\n    for x in xs:\n        if x:\n            continue\n        n += 1\n"
+            "# cut\n    return n\n")
     assert rewritten(code, LISTS) == (
         "def f(xs):\n    n = 0\n    _x_i = 0\n    while _x_i < len(xs):\n        x = xs[_x_i]\n        _x_i += 1\n"
         "        if x:\n            continue\n        n += 1\n# cut\n    return n\n"
@@ -165,7 +166,8 @@ def test_a_range_loop_becomes_recodes_counter_loop() -> None:
 
 def test_a_negative_step_counts_down() -> None:
     code = "def f(n):\n    out = []\n    for i in range(n, 0, -1):\n        out.append(i)\n# cut\n    return out\n"
-    assert rewritten(code).split("# cut")[0].endswith("    i = n\n    while i > 0:\n        out.append(i)\n        i -= 1\n")
+    prompt = rewritten(code).split("# cut")[0]
+    assert prompt.endswith("    i = n\n    while i > 0:\n        out.append(i)\n        i -= 1\n")
 
 
 @pytest.mark.parametrize(
@@ -189,7 +191,8 @@ def test_a_variable_read_after_the_loop_gets_a_fresh_counter() -> None:
 
 
 def test_a_later_loop_over_the_same_name_does_not_read_it() -> None:
-    code = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    for i in range(2):\n        t -= i\n# cut\n    return t\n"
+    code = ("def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    for i in range(2):\n        t -= i\n"
+            "# cut\n    return t\n")
     assert rewritten(code).startswith("def f(n):\n    t = 0\n    i = 0\n    while i < n:\n")
 
 
@@ -230,20 +233,23 @@ def test_when_next_is_rebound_only_recodes_shapes_remain() -> None:
 def test_tuple_targets_comments_and_bare_tuples() -> None:
     code = "def f(d):\n    for k, v in (1, 2), (3, 4):  # pairs\n        print(k)\n# cut\n    return d\n"
     assert rewritten(code) == (
-        "def f(d):\n    _k_i = 0\n    while _k_i < len(((1, 2), (3, 4))):  # pairs\n        k, v = ((1, 2), (3, 4))[_k_i]\n"
+        "def f(d):\n    _k_i = 0\n    while _k_i < len(((1, 2), (3, 4))):  # pairs\n"
+        "        k, v = ((1, 2), (3, 4))[_k_i]\n"
         "        print(k)\n        _k_i += 1\n# cut\n    return d\n"
     )
 
 
 def test_the_seeded_variant_rewrites_the_outermost_loop_first() -> None:
-    code = "def f(n):\n    t = 0\n    if n:\n        for j in range(n):\n            t += j\n    for i in range(n):\n        t += i\n# cut\n    return t\n"
+    code = ("def f(n):\n    t = 0\n    if n:\n        for j in range(n):\n            t += j\n"
+            "    for i in range(n):\n        t += i\n# cut\n    return t\n")
     result = get_transform("ForWhileTransformer").perturb(problem(code))
     assert isinstance(result, Perturbation) and len(result.edits) == 1
     assert "for j in range(n)" in result.perturbed.prompt and "for i in" not in result.perturbed.prompt
 
 
 def test_the_seeded_variant_leaves_the_prompt_when_the_first_loop_is_in_the_hidden_rest() -> None:
-    code = "def f(n):\n    t = 0\n    if n:\n        for j in range(n):\n# cut\n            t += j\n    for i in range(n):\n        t += i\n    return t\n"
+    code = ("def f(n):\n    t = 0\n    if n:\n        for j in range(n):\n# cut\n            t += j\n"
+            "    for i in range(n):\n        t += i\n    return t\n")
     transform = get_transform("ForWhileTransformer")
     assert len(transform.sites(problem(code))) == 1  # the loop of the prompt is still there to search
     result = transform.perturb(problem(code))
