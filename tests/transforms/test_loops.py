@@ -31,34 +31,16 @@ def shapes(code: str, test: str = NO_CALLS) -> list[str]:
     return [option.split("\n")[0] for option in first.options]
 
 
-SUM = """\
-    def f(xs):
-        \"\"\"Sum of xs.\"\"\"
-        total = 0
-        for x in xs:
-            total += x
-    # cut
-        return total
-    """
+SUM = "def f(xs):\n    total = 0\n    for x in xs:\n        total += x\n# cut\n    return total\n"
 LISTS = "def check(candidate):\n    assert candidate([1, 2]) == 3\n    assert candidate([]) == 0\n"
 
 
 # -- the iterator, exact for every iterable ---------------------------------------------------------
 def test_an_iterable_of_unknown_kind_is_driven_through_its_iterator() -> None:
-    assert rewritten(SUM) == textwrap.dedent("""\
-        def f(xs):
-            \"\"\"Sum of xs.\"\"\"
-            total = 0
-            _x_iter = iter(xs)
-            while True:
-                try:
-                    x = next(_x_iter)
-                except StopIteration:
-                    break
-                total += x
-        # cut
-            return total
-        """)
+    assert rewritten(SUM) == (
+        "def f(xs):\n    total = 0\n    _x_iter = iter(xs)\n    while True:\n        try:\n            x = next(_x_iter)\n"
+        "        except StopIteration:\n            break\n        total += x\n# cut\n    return total\n"
+    )
 
 
 def test_the_iterator_shape_follows_tab_indentation() -> None:
@@ -71,18 +53,10 @@ def test_the_iterator_shape_follows_tab_indentation() -> None:
 
 # -- ReCode's index loop over a sequence -----------------------------------------------------------
 def test_a_parameter_the_tests_pass_a_list_gets_recodes_index_loop() -> None:
-    assert rewritten(SUM, LISTS) == textwrap.dedent("""\
-        def f(xs):
-            \"\"\"Sum of xs.\"\"\"
-            total = 0
-            _x_i = 0
-            while _x_i < len(xs):
-                x = xs[_x_i]
-                total += x
-                _x_i += 1
-        # cut
-            return total
-        """)
+    assert rewritten(SUM, LISTS) == (
+        "def f(xs):\n    total = 0\n    _x_i = 0\n    while _x_i < len(xs):\n        x = xs[_x_i]\n"
+        "        total += x\n        _x_i += 1\n# cut\n    return total\n"
+    )
 
 
 def test_the_index_shape_comes_first_and_the_iterator_stays_an_option() -> None:
