@@ -7,10 +7,13 @@ a generator has no index, a ``continue`` skips the increment and loops for ever,
 ``i`` or rebinds ``xs`` changes the count. Ours uses those shapes only where they are exact:
 
 - the index loop where the iterable is a sequence (a list, tuple or string literal; a parameter of the
-  entry point that every test call passes a list, tuple or string and that the function never rebinds;
-  a local bound only to a list, tuple or string) named by a name the body does not rebind; the increment
-  comes right after the element is fetched, so ``continue`` keeps its meaning, and appending to the list
-  in the body behaves as it does under ``for`` (a list iterator also indexes and checks the length);
+  entry point that every test call passes a list, tuple or string, that the function never rebinds and
+  that the program never calls the entry point with; a local bound only to lists, tuples or strings; an
+  expression of those the body cannot change) that the body does not rebind; the increment closes the
+  body as in ReCode, or comes right after the element is fetched where a ``continue`` would skip it.
+  Appending to the list in the body behaves as under ``for`` (a list iterator indexes and checks the
+  length too). As in ReCode, where the body runs on past the cut its increment lies in the hidden rest:
+  the model's completion must count, as it must use a renamed variable;
 - the counter loop over ``range`` with a literal step and a bound the body cannot change; ``i`` itself
   counts where nothing can tell the difference (the body never assigns it or ``continue``s, no closure in
   the body captures it, and it is not used outside the loop), a fresh counter copied into ``i`` otherwise;
@@ -99,7 +102,7 @@ def _sequence_value(node: cst.BaseExpression | None, known: set[str], strings: f
 def sequence_parameters(function: cst.FunctionDef, test: str, entry_point: str) -> dict[str, type]:
     """Parameters of the entry point that every call in the tests passes a list, a tuple or a string, with
     that type (``object`` where the calls pass more than one of them)."""
-    params = [p.name.value for p in function.params.params]
+    params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
     try:
         tree = ast.parse(test)
     except (SyntaxError, ValueError):
@@ -186,6 +189,7 @@ def _uses(node: cst.CSTNode, name: str) -> int:
                 comp: cst.CompFor | None = inner.for_in
                 while comp is not None:
                     if name in (_target_names(comp.target) or ()):
+                        count += _uses(inner.for_in.iter, name)  # evaluated in the enclosing scope
                         return False
                     comp = comp.inner_for_in
             if isinstance(inner, (cst.Lambda, cst.FunctionDef)) and inner is not node:
@@ -232,7 +236,9 @@ class ForWhileTransformer(CodeTransform):
         taken = set(program.names)
         depths = node_depths(program.module, (cst.For,))
         entry = program.entry_function
-        sequences = sequence_parameters(entry, program.test, program.entry_point) if entry else {}
+        # What the tests pass says what a parameter is, unless the program calls the entry point too.
+        called = entry is not None and names_in(program.module).get(program.entry_point, 0) > 1
+        sequences = sequence_parameters(entry, program.test, program.entry_point) if entry and not called else {}
         found: list[tuple[int, int, CodeSite]] = []
         for statement in walk_statements(program.module):
             node = statement.node
@@ -331,17 +337,22 @@ class _Loop:
         """Whether ``iterable`` is certainly a list, tuple or string that indexing sees as ``for`` does."""
         function = self.statement.function
         assert function is not None
-        bound = bindings(function)
+        bound = bindings(function, nested=False)
         params = {p.name.value for p in (*function.params.params, *function.params.kwonly_params,
                                          *function.params.posonly_params)}
+        if set(names_in(iterable)) & set(_target_names(self.node.target) or ()):
+            return False  # `for line in line.split()`: the loop itself rebinds what it iterates
         # A parameter the tests pass a sequence and that nothing rebinds (its own binding is its only one).
         known = {name for name in sequences if len(bound.get(name, ())) == 1}
         strings = frozenset(name for name in known if sequences.get(name) is str)
         known |= {name for name, values in bound.items() if name not in params
                   and all(_sequence_value(value, known, strings, self.program) for value in values)}
         if isinstance(iterable, cst.Name):
+            name = iterable.value
+            if name in bindings(function).keys() - bound.keys():
+                return False  # a nested function binds the name too (nonlocal, or a name of its own)
             # Changing the list in the body is fine (a list iterator indexes too); rebinding the name is not.
-            return iterable.value in known and iterable.value not in bindings(self.node.body)
+            return name in known and name not in bindings(self.node.body)
         if isinstance(iterable, (cst.List, cst.Tuple, cst.SimpleString, cst.ConcatenatedString)):
             return is_literal(iterable)
         # Anything else is evaluated again at every turn: it must give the same sequence each time.
@@ -378,7 +389,7 @@ class _Loop:
         assert function is not None
         inner, indent = self.inner, self.indent
         hoist = ""
-        if not pure(stop, self.program) or set(names_in(stop)) & changed:
+        if not pure(stop, self.program) or set(names_in(stop)) & (changed | {name}):
             # `range` reads its bound once; the loop must too.
             bound_name = self._fresh(f"_{name}_stop")
             hoist, stop_text = f"{indent}{bound_name} = {stop_text}\n", bound_name

@@ -39,6 +39,7 @@ PURE_METHODS = frozenset(
 )
 #: The name :func:`bindings` reports for ``from module import *`` (which may bind anything).
 STAR = "*"
+_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
 
 class _Bindings(cst.CSTVisitor):
@@ -48,8 +49,15 @@ class _Bindings(cst.CSTVisitor):
     nested functions and lambdas count, which can only make the analysis more careful.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, root: cst.CSTNode | None = None) -> None:
         self.bound: dict[str, list[cst.BaseExpression | None]] = {}
+        self.root = root  # when set, the scopes nested in it are left out
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        entered = super().on_visit(node)
+        if self.root is not None and node is not self.root and isinstance(node, _SCOPES):
+            return False  # its name (bound by visit_FunctionDef/ClassDef) counts; its insides do not
+        return entered
 
     def _bind(self, target: cst.CSTNode, value: cst.BaseExpression | None = None) -> None:
         if isinstance(target, cst.Name):
@@ -122,9 +130,10 @@ class _Bindings(cst.CSTVisitor):
             self._bind(node.name)
 
 
-def bindings(node: cst.CSTNode) -> dict[str, list[cst.BaseExpression | None]]:
-    """Every name bound in ``node``, with the values bound (see :class:`_Bindings`)."""
-    visitor = _Bindings()
+def bindings(node: cst.CSTNode, *, nested: bool = True) -> dict[str, list[cst.BaseExpression | None]]:
+    """Every name bound in ``node``, with the values bound (see :class:`_Bindings`); with ``nested=False``,
+    not those inside the functions, lambdas and classes that ``node`` holds (their own scopes)."""
+    visitor = _Bindings(node if not nested else None)
     node.visit(visitor)
     return visitor.bound
 

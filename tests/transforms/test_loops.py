@@ -38,8 +38,8 @@ LISTS = "def check(candidate):\n    assert candidate([1, 2]) == 3\n    assert ca
 # -- the iterator, exact for every iterable ---------------------------------------------------------
 def test_an_iterable_of_unknown_kind_is_driven_through_its_iterator() -> None:
     assert rewritten(SUM) == (
-        "def f(xs):\n    total = 0\n    _x_iter = iter(xs)\n    while True:\n        try:\n            x = next(_x_iter)\n"
-        "        except StopIteration:\n            break\n        total += x\n# cut\n    return total\n"
+        "def f(xs):\n    total = 0\n    _x_iter = iter(xs)\n    while True:\n        try:\n"
+        "            x = next(_x_iter)\n        except StopIteration:\n            break\n        total += x\n# cut\n    return total\n"
     )
 
 
@@ -117,6 +117,14 @@ def test_a_local_bound_only_to_lists_gets_the_index_loop() -> None:
         ("def f(xs):\n    for x in xs[:]:\n        xs.append(x)\n# cut\n    return xs\n", LISTS),
         # a generator has no index
         ("def f(n):\n    for x in (i for i in range(n)):\n        print(x)\n# cut\n    return n\n", NO_CALLS),
+        # the program calls the entry point itself: what the tests pass says nothing of its own calls
+        ("def f(xs):\n    for x in xs:\n        f(set(xs))\n# cut\n    return xs\n", LISTS),
+        # a nested function binds the name of its own: the outer name may be anything
+        ("def f(n):\n    def g():\n        ys = [1]\n        return ys\n    for y in ys:\n        print(y)\n"
+         "# cut\n    return g\n", NO_CALLS),
+        # the loop rebinds what it iterates
+        ("def f(s):\n    for s in s.split():\n        print(s)\n# cut\n    return s\n",
+         "def check(candidate):\n    assert candidate('a b') == 'b'\n"),
     ],
 )
 def test_no_index_loop_where_it_would_change_the_meaning(code: str, test: str) -> None:
@@ -175,6 +183,11 @@ def test_a_bound_the_body_may_change_is_read_once() -> None:
     assert rewritten(code).startswith(
         "def f(xs):\n    i = 0\n    _i_stop = len(xs)\n    while i < _i_stop:\n        xs.append(i)\n        i += 1\n"
     )
+
+
+def test_a_bound_that_reads_the_loop_variable_is_read_once() -> None:
+    code = "def f(n):\n    t = 0\n    for i in range(n - t):\n        t += 1\n# cut\n    return t\n"
+    assert rewritten(code).startswith("def f(n):\n    t = 0\n    i = 0\n    _i_stop = n - t\n    while i < _i_stop:\n")
 
 
 def test_range_with_a_step_that_is_not_a_literal_keeps_the_iterator() -> None:
