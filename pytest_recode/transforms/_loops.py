@@ -305,6 +305,8 @@ class _Loop:
         edits = [TextEdit(self.start, self.colon + 1, header), TextEdit(self.body_start, self.body_start, fetch)]
         if tail:
             after = self.program.line_end(self.end)
+            if not self.program.source[:after].endswith("\n"):  # the loop ends the program, with no newline
+                tail = "\n" + tail
             edits.append(TextEdit(after, after, tail))
         return header, tuple(edits)
 

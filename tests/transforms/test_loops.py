@@ -72,6 +72,11 @@ def test_a_continue_gets_the_increment_before_the_body() -> None:
     )
 
 
+def test_a_loop_that_ends_the_program_without_a_newline_gets_its_increment_on_a_line_of_its_own() -> None:
+    code = "def f(xs):\n    n = 0\n    for x in xs:\n# cut\n        n += x"
+    assert rewritten(code, LISTS).endswith("# cut\n        n += x\n        _x_i += 1\n")
+
+
 def test_when_the_body_ends_in_the_hidden_rest_so_does_the_increment() -> None:
     code = "def f(xs):\n    n = 0\n    for x in xs:\n        n += x\n# cut\n        n -= 1\n    return n\n"
     assert rewritten(code, LISTS) == (
