@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from shared_data import SHARED_DATA
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
@@ -57,3 +59,16 @@ def test_shrinking_benchmark() -> None:
     figures = last_line_figures("shrinking.py", "--runs", "1")
     assert figures["all_reached"] == "yes"
     assert int(figures["worst_calls_c"]) <= 10 and int(figures["worst_prompts_c"]) <= 100
+
+
+def test_fidelity_benchmark() -> None:
+    if not (Path(SHARED_DATA) / "recode-reference" / "humaneval").is_dir():
+        pytest.skip(f"ReCode's reference data is not under {SHARED_DATA}")
+    names = ["WhitespacePerturbation", "FuncRenameChangeChar", "OperandSwap", "ForWhileTransformer", "split_lines",
+             "tab_indent"]
+    figures = last_line_figures("fidelity.py", *(arg for name in names for arg in ("--transform", name)))
+    assert {f"{name}_{key}" for name in names for key in ("changed", "size")} <= set(figures)
+    for name in ["WhitespacePerturbation", "FuncRenameChangeChar", "OperandSwap", "ForWhileTransformer"]:
+        assert 0.8 <= float(figures[f"{name}_size"]) <= 1.25, (name, figures)
+    assert figures["split_lines_def"] == "0"
+    assert float(figures["tab_indent_equal"]) >= 0.95

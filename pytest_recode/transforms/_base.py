@@ -29,6 +29,7 @@ __all__ = [
     "Site",
     "Transform",
     "TransformConfig",
+    "draw_sites",
     "parse_translation_models",
     "problem_rng",
 ]
@@ -147,6 +148,32 @@ def problem_rng(transform: str, task_id: str, seed: int) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+def draw_sites(rng: random.Random, rates: Sequence[float]) -> list[int]:
+    """Indices ``i`` each drawn with probability ``rates[i]``, given that at least one is drawn.
+
+    ReCode draws each site independently and so leaves some prompts unchanged by chance (a whole seed of
+    FuncRenameSynonymSub changes nothing); a variant that perturbs nothing measures nothing. Drawing from
+    the same distribution conditioned on a change keeps ReCode's strength among the prompts it changes:
+    the first chosen index comes with its exact conditional probability, the later ones independently.
+    """
+    weights: list[float] = []
+    untouched = 1.0  # the chance that no index before this one was drawn
+    for rate in rates:
+        weights.append(untouched * rate)
+        untouched *= 1.0 - rate
+    total = sum(weights)
+    if total <= 0.0:
+        return []
+    point = rng.random() * total
+    first = len(weights) - 1
+    for index, weight in enumerate(weights):
+        if point < weight:
+            first = index
+            break
+        point -= weight
+    return [first] + [i for i in range(first + 1, len(rates)) if rng.random() < rates[i]]
+
+
 class Transform(abc.ABC):
     """A meaning-preserving perturbation of a problem, under ReCode's name.
 
@@ -192,14 +219,10 @@ class Transform(abc.ABC):
         return f"{self.name} finds nothing to change in {problem.task_id}"
 
     def sample(self, problem: Problem, rng: random.Random, sites: Sequence[Site]) -> tuple[Edit, ...]:
-        """Choose edits the way ReCode does: all sites, or each with probability :attr:`rate`."""
+        """Choose edits the way ReCode does: all sites, or each with probability :attr:`rate` (one at least)."""
         if not self.randomized:
             return tuple(Edit(i, 0) for i in range(len(sites)))
-        chosen = [i for i in range(len(sites)) if rng.random() < self.rate]
-        if not chosen and sites:
-            # ReCode can leave a prompt unchanged by chance (a whole seed of FuncRenameSynonymSub changes
-            # nothing); a variant that perturbs nothing measures nothing, so take one site at least.
-            chosen = [rng.randrange(len(sites))]
+        chosen = draw_sites(rng, [self.rate] * len(sites))
         return tuple(Edit(i, rng.randrange(len(sites[i].options))) for i in chosen)
 
     def check_edits(self, sites: Sequence[Site], edits: Sequence[Edit]) -> tuple[Edit, ...]:

@@ -28,8 +28,10 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, ScopeP
 
 from .._errors import TransformError
 from ..problems import SPLIT_MARKER, Problem, join_at_marker, split_at_marker
-from ._base import Edit, Site, Transform, TransformConfig
+from ._base import Edit, Site, Transform, TransformConfig, draw_sites
+from ._names import STAR, bindings
 from ._rename import ParseFailure, identifiers
+from ._statements import walk_statements
 
 __all__ = [
     "Bounded",
@@ -82,10 +84,15 @@ class TextEdit:
 
 @dataclass(frozen=True)
 class CodeSite:
-    """A :class:`Site` and, for each of its options, the text edits that make it."""
+    """A :class:`Site` and, for each of its options, the text edits that make it.
+
+    ``seeded`` says whether ReCode's seeded variants may choose the site; the Hypothesis search may
+    choose every site (``split_lines`` can split the entry point's signature, ReCode never does).
+    """
 
     site: Site
     options: tuple[tuple[TextEdit, ...], ...]
+    seeded: bool = True
 
     def __post_init__(self) -> None:
         assert len(self.options) == len(self.site.options) and self.options, self.site
@@ -146,15 +153,16 @@ class Program:
     """One whole program (prompt, marker line, rest) parsed once; metadata is computed when first asked for.
 
     ``cut`` is the offset of the marker line: text before it is the prompt. ``test`` is the problem's test
-    code, consulted for names a transform must not take.
+    code, consulted for names a transform must not take; ``entry_point`` the name of the function under test.
     """
 
-    def __init__(self, source: str, test: str = "") -> None:
+    def __init__(self, source: str, test: str = "", entry_point: str = "") -> None:
         count = source.count(SPLIT_MARKER)
         if count != 1:
             raise ParseFailure(f"holds the split marker {count} times")
         self.source = source
         self.test = test
+        self.entry_point = entry_point
         marker = source.index(SPLIT_MARKER)
         self.cut = source.rfind("\n", 0, marker) + 1
         self.marker_start = marker
@@ -237,26 +245,32 @@ class Program:
         return start, start + len(code(node))
 
     @cached_property
-    def _loose_names(self) -> frozenset[str]:
-        # NAME tokens that are neither attributes (after a dot) nor called (before a parenthesis).
-        loose: set[str] = set()
-        tokens = self.tokens
-        for index, tok in enumerate(tokens):
-            if tok.type != tokenize.NAME:
-                continue
-            before = tokens[index - 1].string if index else ""
-            after = tokens[index + 1].string if index + 1 < len(tokens) else ""
-            if before != "." and after != "(":
-                loose.add(tok.string)
-        return frozenset(loose)
+    def _bound_names(self) -> frozenset[str]:
+        return frozenset(bindings(self.module))
 
     def may_rebind(self, name: str) -> bool:
-        """Whether the program (or its tests) might bind ``name``: a cheap, conservative check.
+        """Whether the program (or its tests) might bind ``name``, so that a transform relying on a builtin
+        (``range``, ``iter``, ``len``) must stay away: it binds the name somewhere, imports ``*``, or its
+        tests mention it at all."""
+        return name in self._bound_names or STAR in self._bound_names or name in self._test_names
 
-        True whenever ``name`` occurs in code other than as an attribute or right before a call, so a
-        transform that relies on a builtin (``range``, ``iter``) can stay away without scope analysis.
-        """
-        return name in self._loose_names or name in self._test_names
+    @cached_property
+    def entry_function(self) -> cst.FunctionDef | None:
+        """The definition of the entry point: the module-level one, else the first nested one."""
+        found = [s.node for s in walk_statements(self.module)
+                 if isinstance(s.node, cst.FunctionDef) and s.node.name.value == self.entry_point]
+        top = [node for node in found if node in self.module.body]
+        return (top or found or [None])[0]
+
+    def signature_span(self) -> tuple[int, int] | None:
+        """Offsets from the entry point's ``def`` (or its first decorator) to the end of the line that ends
+        its header (the whole line where the body follows on it)."""
+        function = self.entry_function
+        if function is None:
+            return None
+        start, _ = self.statement_span(function)
+        body = self.line_start(self.span(function.body)[0])
+        return start, body if body > start else self.line_end(start)
 
     @cached_property
     def _test_names(self) -> frozenset[str]:
@@ -294,13 +308,13 @@ class ProgramCache:
     def __init__(self, maxsize: int = 512) -> None:
         self._entries: Bounded[str, Program | str] = Bounded(maxsize)
 
-    def get(self, source: str, test: str = "") -> Program | str:
+    def get(self, source: str, test: str = "", entry_point: str = "") -> Program | str:
         """The parsed program, or why it cannot be parsed."""
-        key = source + "\0" + test
+        key = source + "\0" + test + "\0" + entry_point
         entry = self._entries.get(key)
         if entry is None:
             try:
-                entry = Program(source, test)
+                entry = Program(source, test, entry_point)
             except ParseFailure as exc:
                 entry = str(exc)
             self._entries.put(key, entry)
@@ -323,6 +337,9 @@ class CodeTransform(Transform):
     #: Whether :meth:`apply` compiles its output before returning it (a guard against bugs; transforms
     #: whose edits cannot break syntax, such as renames to fresh identifiers, skip it).
     verify: bool = True
+    #: Whether a seeded variant of a deterministic transform makes one edit (at the first seeded site, in
+    #: the order of :meth:`find_sites`), as ReCode's do for OperandSwap and ForWhileTransformer.
+    one_edit: bool = False
 
     def __init__(self, config: TransformConfig | None = None, *, programs: ProgramCache | None = None) -> None:
         super().__init__(config)
@@ -340,7 +357,7 @@ class CodeTransform(Transform):
             # The marker must start its own line; a prompt that stops mid-line leaves it no place.
             return f"the prompt of {problem.task_id} does not end with a line break"
         source = join_at_marker(problem)
-        key = source + "\0" + problem.test
+        key = source + "\0" + problem.test + "\0" + problem.entry_point
         found = self._found.get(key)
         if found is None:
             found = self._find(problem, source)
@@ -348,7 +365,7 @@ class CodeTransform(Transform):
         return found
 
     def _find(self, problem: Problem, source: str) -> tuple[CodeSite, ...] | str:
-        program = self._programs.get(source, problem.test)
+        program = self._programs.get(source, problem.test, problem.entry_point)
         if isinstance(program, str):
             return f"the program of {problem.task_id} {program}"
         kept = []
@@ -374,6 +391,29 @@ class CodeTransform(Transform):
     def not_applicable_reason(self, problem: Problem) -> str:
         found = self.code_sites(problem)
         return found if isinstance(found, str) else super().not_applicable_reason(problem)
+
+    def seeded_sites(self, problem: Problem) -> list[int]:
+        """Indices of the sites a seeded variant may choose.
+
+        ReCode perturbs only partial code with its syntax transforms: where the body is one line (no
+        partial variant, the whole problem is the baseline) its syntax variants are the nominal prompt,
+        and so are ours. The search may still use every site.
+        """
+        found = self.code_sites(problem)
+        if isinstance(found, str) or (self.category == "syntax" and not problem.partial):
+            return []
+        return [i for i, code_site in enumerate(found) if code_site.seeded]
+
+    def sample(self, problem: Problem, rng: random.Random, sites: Sequence[Site]) -> tuple[Edit, ...]:
+        eligible = self.seeded_sites(problem)
+        return self.choose(rng, sites, eligible) if eligible else ()
+
+    def choose(self, rng: random.Random, sites: Sequence[Site], eligible: Sequence[int]) -> tuple[Edit, ...]:
+        """The edits of a seeded variant among the ``eligible`` sites (:meth:`seeded_sites`, never empty)."""
+        if not self.randomized:
+            return tuple(Edit(i, 0) for i in (eligible[:1] if self.one_edit else eligible))
+        chosen = [eligible[i] for i in draw_sites(rng, [self.rate] * len(eligible))]
+        return tuple(Edit(i, rng.randrange(len(sites[i].options))) for i in chosen)
 
     def apply(self, problem: Problem, edits: Sequence[Edit]) -> Problem:
         found = self.code_sites(problem)

@@ -27,7 +27,10 @@ from ._statements import suites as _suites_of
 __all__ = ["DeadCodeInserter", "DeadCodeInserterLast"]
 
 #: The never-executed wrappers, most natural first.
-WRAPPERS = ("if", "while", "for", "compare")
+WRAPPERS = ("if", "while", "for", "compare", "while_compare")
+#: How often ReCode draws each wrapper: a dead ``for`` a third of the time, a dead ``while`` or ``if`` a
+#: third each, of which two thirds compare a fresh counter with itself.
+_RECODE_WEIGHTS = {"for": 3, "while": 1, "while_compare": 2, "if": 1, "compare": 2}
 #: How many statements (nearest first) a site offers to copy, and the longest copy in lines.
 _MAX_CANDIDATES = 6
 _MAX_LINES = 4
@@ -185,6 +188,24 @@ class _DeadCode(CodeTransform):
                 tuple((TextEdit(place.offset, place.offset, text),) for text in options),
             )
 
+    def _option(self, rng: random.Random, site: Site) -> int:
+        """An option drawn as ReCode draws its dead code: any statement, the wrapper at ReCode's odds."""
+        weights = [_RECODE_WEIGHTS[_wrapper_of(option)] for option in site.options]
+        return rng.choices(range(len(site.options)), weights)[0]
+
+
+def _wrapper_of(block: str) -> str:
+    """Which wrapper made ``block`` (the text :func:`_block` wrote)."""
+    first, second = (block.split("\n") + [""])[:2]
+    head = first.strip()
+    if head == "if False:":
+        return "if"
+    if head == "while False:":
+        return "while"
+    if head.startswith("for "):
+        return "for"
+    return "while_compare" if second.strip().startswith("while ") else "compare"
+
 
 def _declarations(program: Program, statements: Sequence[Statement]) -> dict[int, int]:
     """For each function with ``global``/``nonlocal`` statements, the offset where the last one ends.
@@ -211,7 +232,8 @@ def _block(place: _Place, copy: _Copy, wrapper: str, counter: str) -> str:
         return f"{place.indent}while False:\n{body}"
     if wrapper == "for":
         return f"{place.indent}for {counter} in range(0):\n{body}"
-    return f"{place.indent}{counter} = 0\n{place.indent}if {counter} < {counter}:\n{body}"
+    keyword = "while" if wrapper == "while_compare" else "if"
+    return f"{place.indent}{counter} = 0\n{place.indent}{keyword} {counter} < {counter}:\n{body}"
 
 
 def _last_place(program: Program, statements: Sequence[Statement]) -> _Place | None:
@@ -267,17 +289,25 @@ class DeadCodeInserter(_DeadCode):
             places.append(last)
         return places
 
-    def sample(self, problem, rng: random.Random, sites: Sequence[Site]) -> tuple[Edit, ...]:  # type: ignore[no-untyped-def]
+    def choose(self, rng: random.Random, sites: Sequence[Site], eligible: Sequence[int]) -> tuple[Edit, ...]:
         # ReCode inserts one block: a random statement at a random place.
-        site = rng.randrange(len(sites))
-        return (Edit(site, rng.randrange(len(sites[site].options))),)
+        site = eligible[rng.randrange(len(eligible))]
+        return (Edit(site, self._option(rng, sites[site])),)
 
 
 class DeadCodeInserterLast(_DeadCode):
-    """Inserts the never-executed block right at the end of the partial code (option 0 by default)."""
+    """Inserts the never-executed block right at the end of the partial code.
+
+    ReCode has one variant of it, with a wrapper and a statement drawn at random; the seeded variant
+    draws its option the same way (reproducibly, from the problem and the seed).
+    """
 
     name = "DeadCodeInserterLast"
     summary = "insert a never-executed block at the end of the partial code"
+
+    def choose(self, rng: random.Random, sites: Sequence[Site], eligible: Sequence[int]) -> tuple[Edit, ...]:
+        site = eligible[0]
+        return (Edit(site, self._option(rng, sites[site])),)
 
     def _places(self, program: Program, statements: Sequence[Statement]) -> list[_Place]:
         last = _last_place(program, statements)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
-from ._base import Edit, Site
-from ._code import CodeSite, CodeTransform, NoSites, Program, TextEdit
+from ._base import Site
+from ._code import CodeSite, CodeTransform, NoSites, Program, TextEdit, apply_text_edits, compiles
 from ._statements import docstring_of, walk_statements
 
 __all__ = ["doc2comments", "new_line_aftercode", "new_line_afterdoc", "new_lines", "split_lines", "tab_indent"]
@@ -24,7 +25,26 @@ _FSTRING_END = getattr(tokenize, "FSTRING_END", -1)
 _LAYOUT = (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT, tokenize.ENDMARKER)
 
 
-def _docstrings(program: Program, *, removable: bool = False) -> list[cst.SimpleStatementLine]:
+@dataclass(frozen=True)
+class _Docstring:
+    """A docstring statement and the function or class it documents (``None`` for the module's)."""
+
+    statement: cst.SimpleStatementLine
+    owner: cst.FunctionDef | cst.ClassDef | None
+
+
+def _leading_string(body: Sequence[cst.BaseStatement]) -> cst.SimpleStatementLine | None:
+    """The docstring of a body, or a lone string right after its imports (HumanEval/115 imports first and
+    documents after: the text is still the problem statement, and ReCode treats it as the docstring)."""
+    index = 0
+    while index < len(body) and isinstance(body[index], cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in body[index].body  # type: ignore[attr-defined]
+    ):
+        index += 1
+    return docstring_of(body[index:])
+
+
+def _docstrings(program: Program, *, removable: bool = False) -> list[_Docstring]:
     """Docstring statements of the module, its classes and functions, in source order.
 
     With ``removable``, only those whose body goes on after them (removing the docstring of a body that
@@ -33,16 +53,23 @@ def _docstrings(program: Program, *, removable: bool = False) -> list[cst.Simple
     found = []
     module_doc = docstring_of(program.module.body)
     if module_doc is not None:
-        found.append(module_doc)
+        found.append(_Docstring(module_doc, None))
     for statement in walk_statements(program.module):
         definition = statement.node
         if not isinstance(definition, (cst.FunctionDef, cst.ClassDef)):
             continue
         if isinstance(definition.body, cst.IndentedBlock):
-            doc = docstring_of(definition.body.body)
-            if doc is not None and (not removable or len(definition.body.body) > 1):
-                found.append(doc)
-    return sorted(found, key=lambda d: program.span(d)[0])
+            body = definition.body.body
+            doc = _leading_string(body) if isinstance(definition, cst.FunctionDef) else docstring_of(body)
+            if doc is not None and (not removable or body[-1] is not doc):
+                found.append(_Docstring(doc, definition))
+    return sorted(found, key=lambda d: program.span(d.statement)[0])
+
+
+def _seeded(program: Program, doc: _Docstring, docs: Sequence[_Docstring]) -> bool:
+    """ReCode's seeded variants change the entry point's docstring only (every one where it has none)."""
+    entry = program.entry_function
+    return doc.owner is entry if entry is not None and any(d.owner is entry for d in docs) else True
 
 
 def _line_number(program: Program, offset: int) -> int:
@@ -51,11 +78,14 @@ def _line_number(program: Program, offset: int) -> int:
 
 # -- tab_indent --------------------------------------------------------------------------------------
 class tab_indent(CodeTransform):  # noqa: N801 - ReCode's name
-    """Space indentation becomes tab indentation (one tab per level); tab indentation becomes four spaces.
+    """Space indentation becomes tab indentation; tab indentation becomes four spaces per level.
 
-    Every indented line of the program changes together (a partial change would mix tabs and spaces,
-    which Python refuses), docstring lines included; other multi-line strings keep their text, and
-    continuation lines keep their alignment beyond the block's indentation.
+    As in ReCode, every four spaces that lead a line become a tab: code, comment, continuation and
+    docstring lines alike (``"        x"`` becomes two tabs, ``"      x"`` a tab and two spaces). Where
+    that would mix tabs and spaces in a way Python refuses (indentation by two spaces), each block level
+    becomes one tab instead, continuation lines keeping their alignment beyond the block's indentation.
+    Other multi-line strings keep their text, and every line changes together (a partial change would
+    mix tabs and spaces).
     """
 
     name = "tab_indent"
@@ -64,85 +94,122 @@ class tab_indent(CodeTransform):  # noqa: N801 - ReCode's name
     no_site_reason = "no indented line"
 
     def find_sites(self, program: Program) -> Iterator[CodeSite]:
-        tokens = program.tokens
-        first_indent = next((t.string for t in tokens if t.type == tokenize.INDENT), None)
+        first_indent = next((t.string for t in program.tokens if t.type == tokenize.INDENT), None)
         if first_indent is None:
             raise NoSites("the program has no indented block")
         to_tabs = "\t" not in first_indent
-        unit = "\t" if to_tabs else "    "
-        doc_starts = {program.span(d)[0] for d in _docstrings(program)}
-        lines = program.source.split("\n")
-        replacement: dict[int, tuple[str, str]] = {}  # 0-based line -> (old prefix, new prefix)
-        depth_of: dict[str, int] = {"": 0}  # indentation -> level, for comment lines (even ahead of an INDENT)
-        level = 0
-        for tok in tokens:
-            level += tok.type == tokenize.INDENT
-            level -= tok.type == tokenize.DEDENT
-            if tok.type == tokenize.INDENT:
-                depth_of.setdefault(tok.string, level)
-        stack = [""]
-        logical_start = True
-        current = ""
-        for tok in tokens:
-            kind = tok.type
-            if kind == tokenize.INDENT:
-                stack.append(tok.string)
-                continue
-            if kind == tokenize.DEDENT:
-                stack.pop()
-                continue
-            if kind == tokenize.NEWLINE:
-                logical_start = True
-                continue
-            if kind == tokenize.NL:
-                continue
-            if kind == tokenize.ENDMARKER:
-                break
-            row = tok.start[0] - 1
-            if kind == tokenize.COMMENT and logical_start:  # a comment line between statements
-                prefix = lines[row][: tok.start[1]]
-                if prefix in depth_of and program.line_starts[row] != program.cut:
-                    replacement[row] = (prefix, unit * depth_of[prefix])
-                continue
-            if logical_start:
-                logical_start = False
-                current = stack[-1]
-                if current:
-                    replacement[row] = (current, unit * (len(stack) - 1))
-                if kind == tokenize.STRING and program.offset(*tok.start) in doc_starts and current:
-                    # Docstring lines follow the code's indentation, as an editor converting the file would.
-                    for inner in range(tok.start[0], tok.end[0]):
-                        if lines[inner].startswith(current):
-                            replacement[inner] = (current, unit * (len(stack) - 1))
-            elif row not in replacement and row not in program.string_lines:
-                # The first token of a continuation line: keep its alignment beyond the block's indentation.
-                text = lines[row]
-                if current and text.startswith(current) and not text[: tok.start[1]].strip():
-                    replacement[row] = (current, unit * (len(stack) - 1))
-        edits = []
-        for row, (old, new) in sorted(replacement.items()):
-            if old != new:
-                start = program.line_starts[row]
-                edits.append(TextEdit(start, start + len(old), new))
+        edits = (_groups_to_tabs(program) if to_tabs else None) or _levels(program, to_tabs)
         if not edits:
             return
         label = "tabs" if to_tabs else "spaces"
         yield CodeSite(Site("indentation", first_indent, (label,)), (tuple(edits),))
 
 
+def _docstring_rows(program: Program) -> set[int]:
+    """0-based lines that continue a docstring (its first line starts with code indentation anyway)."""
+    starts = {program.span(d.statement)[0] for d in _docstrings(program)}
+    rows: set[int] = set()
+    for tok in program.tokens:
+        if tok.type == tokenize.STRING and program.offset(*tok.start) in starts:
+            rows.update(range(tok.start[0], tok.end[0]))
+    return rows
+
+
+def _groups_to_tabs(program: Program) -> list[TextEdit] | None:
+    """ReCode's conversion: each four leading spaces of a line become a tab; ``None`` if Python refuses it."""
+    docstring_rows = _docstring_rows(program)
+    edits = []
+    for row, text in enumerate(program.source.split("\n")):
+        if not text.strip() or program.line_starts[row] == program.cut:
+            continue
+        if row in program.string_lines and row not in docstring_rows:
+            continue  # the text of a string that is data
+        lead = text[: len(text) - len(text.lstrip(" \t"))]
+        new = lead.replace("    ", "\t")
+        if new != lead:
+            start = program.line_starts[row]
+            edits.append(TextEdit(start, start + len(lead), new))
+    if compiles(apply_text_edits(program.source, edits)) is not None:
+        return None  # e.g. two-space blocks: a tab for four spaces would make the nesting ambiguous
+    return edits
+
+
+def _levels(program: Program, to_tabs: bool) -> list[TextEdit]:
+    """One tab per block level (or four spaces per level, from tabs)."""
+    tokens = program.tokens
+    unit = "\t" if to_tabs else "    "
+    doc_starts = {program.span(d.statement)[0] for d in _docstrings(program)}
+    lines = program.source.split("\n")
+    replacement: dict[int, tuple[str, str]] = {}  # 0-based line -> (old prefix, new prefix)
+    depth_of: dict[str, int] = {"": 0}  # indentation -> level, for comment lines (even ahead of an INDENT)
+    level = 0
+    for tok in tokens:
+        level += tok.type == tokenize.INDENT
+        level -= tok.type == tokenize.DEDENT
+        if tok.type == tokenize.INDENT:
+            depth_of.setdefault(tok.string, level)
+    stack = [""]
+    logical_start = True
+    current = ""
+    for tok in tokens:
+        kind = tok.type
+        if kind == tokenize.INDENT:
+            stack.append(tok.string)
+            continue
+        if kind == tokenize.DEDENT:
+            stack.pop()
+            continue
+        if kind == tokenize.NEWLINE:
+            logical_start = True
+            continue
+        if kind == tokenize.NL:
+            continue
+        if kind == tokenize.ENDMARKER:
+            break
+        row = tok.start[0] - 1
+        if kind == tokenize.COMMENT and logical_start:  # a comment line between statements
+            prefix = lines[row][: tok.start[1]]
+            if prefix in depth_of and program.line_starts[row] != program.cut:
+                replacement[row] = (prefix, unit * depth_of[prefix])
+            continue
+        if logical_start:
+            logical_start = False
+            current = stack[-1]
+            if current:
+                replacement[row] = (current, unit * (len(stack) - 1))
+            if kind == tokenize.STRING and program.offset(*tok.start) in doc_starts and current:
+                # Docstring lines follow the code's indentation, as an editor converting the file would.
+                for inner in range(tok.start[0], tok.end[0]):
+                    if lines[inner].startswith(current):
+                        replacement[inner] = (current, unit * (len(stack) - 1))
+        elif row not in replacement and row not in program.string_lines:
+            # The first token of a continuation line: keep its alignment beyond the block's indentation.
+            text = lines[row]
+            if current and text.startswith(current) and not text[: tok.start[1]].strip():
+                replacement[row] = (current, unit * (len(stack) - 1))
+    edits = []
+    for row, (old, new) in sorted(replacement.items()):
+        if old != new:
+            start = program.line_starts[row]
+            edits.append(TextEdit(start, start + len(old), new))
+    return edits
+
+
 # -- split_lines ------------------------------------------------------------------------------------
 class split_lines(CodeTransform):  # noqa: N801 - ReCode's name
     """Breaks a line of the prompt in two with a backslash continuation, at a space between two tokens.
 
-    Sites are the prompt's lines, longest first (ReCode splits the longest); options are the gaps, the
-    one nearest the middle first. Splits happen only where a space separates two tokens, never inside a
-    string, an f-string or a comment, so ``"".join`` stays whole.
+    Sites are the prompt's lines, longest first as ReCode measures them (not counting whitespace); options
+    are the gaps, the one nearest the middle first. Splits happen only where a space separates two tokens,
+    never inside a string, an f-string or a comment, so ``"".join`` stays whole. The seeded variant splits
+    the longest line outside the entry point's signature, which ReCode never splits.
     """
 
     name = "split_lines"
     category = "format"
     summary = "break the longest line in two with a backslash continuation"
     no_site_reason = "no line with a space between two tokens"
+    one_edit = True
 
     def find_sites(self, program: Program) -> Iterator[CodeSite]:
         gaps: dict[int, list[tuple[int, int]]] = {}
@@ -171,7 +238,10 @@ class split_lines(CodeTransform):  # noqa: N801 - ReCode's name
             return
         unit = program.module.default_indent
         lines = program.source.split("\n")
-        rows = sorted((r for r in gaps if r not in program.string_lines), key=lambda r: (-len(lines[r]), r))
+        # ReCode's longest line: the most characters other than whitespace.
+        rows = sorted((r for r in gaps if r not in program.string_lines),
+                      key=lambda r: (-len("".join(lines[r].split())), r))
+        signature = program.signature_span()
         for row in rows:
             text = lines[row]
             line_start = program.line_starts[row]
@@ -186,10 +256,8 @@ class split_lines(CodeTransform):  # noqa: N801 - ReCode's name
                 (program.source[line_start:s] + " \\\n" + continuation + program.source[e : line_start + len(text)])
                 for s, e in ordered
             )
-            yield CodeSite(Site(f"line {row + 1}", text, shown), tuple(options))
-
-    def sample(self, problem, rng, sites):  # type: ignore[no-untyped-def]
-        return (Edit(0, 0),)
+            in_signature = signature is not None and signature[0] < line_start + len(text) and line_start < signature[1]
+            yield CodeSite(Site(f"line {row + 1}", text, shown), tuple(options), not in_signature)
 
 
 # -- doc2comments -----------------------------------------------------------------------------------
@@ -197,24 +265,31 @@ _PREFIX = re.compile(r"^[rRuU]*")
 
 
 def _comment_lines(raw: str, indent: str) -> str:
+    """The docstring literal ``raw`` as comment lines, laid out as ReCode lays them out.
+
+    The lines of the opening and closing quotes go when they hold nothing else; an empty line stays a
+    blank line and a line of spaces becomes a bare ``#``, as in ReCode's output; the text keeps its
+    indentation relative to the docstring's.
+    """
     body = raw[len(_PREFIX.match(raw).group(0)) :]  # type: ignore[union-attr]
     quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
     inner = body[len(quote) : len(body) - len(quote)]
     lines = inner.split("\n")
     rest = [line for line in lines[1:] if line.strip()]
     common = min((len(line) - len(line.lstrip(" \t")) for line in rest), default=0)
-    cleaned = [lines[0].strip()] + [line[common:].rstrip() for line in lines[1:]]
-    while cleaned and not cleaned[0]:
+    cleaned: list[str | None] = [lines[0].strip()] + [line[common:].rstrip() if line else None for line in lines[1:]]
+    if len(cleaned) > 1 and not cleaned[0]:
         cleaned.pop(0)
-    while cleaned and not cleaned[-1]:
+    if len(cleaned) > 1 and lines[-1] and not lines[-1].strip():
         cleaned.pop()
-    if not cleaned:
-        cleaned = [""]
-    return "".join(f"{indent}# {line}\n" if line else f"{indent}#\n" for line in cleaned)
+    return "".join("\n" if line is None else f"{indent}# {line}\n" if line else f"{indent}#\n" for line in cleaned)
 
 
 class doc2comments(CodeTransform):  # noqa: N801 - ReCode's name
-    """Turns a docstring into ``#`` comment lines at the same indentation (text, examples and all)."""
+    """Turns a docstring into ``#`` comment lines at the same indentation (text, examples and all).
+
+    Every docstring is a site; ReCode's seeded variant turns the entry point's alone, and so does ours.
+    """
 
     name = "doc2comments"
     category = "format"
@@ -222,13 +297,14 @@ class doc2comments(CodeTransform):  # noqa: N801 - ReCode's name
     no_site_reason = "no docstring"
 
     def find_sites(self, program: Program) -> Iterator[CodeSite]:
-        for doc in _docstrings(program, removable=True):
-            start, end = program.span(doc)
+        docs = _docstrings(program, removable=True)
+        for doc in docs:
+            start, end = program.span(doc.statement)
             if end > program.cut:
                 continue
             line_start, line_end = program.line_start(start), program.line_end(end)
             indent = program.source[line_start:start]
-            string = doc.body[0].value  # type: ignore[attr-defined]
+            string = doc.statement.body[0].value  # type: ignore[attr-defined]
             s_start, s_end = program.span(string)
             text = _comment_lines(program.source[s_start:s_end], indent)
             trailing = program.source[end:line_end].strip()
@@ -237,12 +313,18 @@ class doc2comments(CodeTransform):  # noqa: N801 - ReCode's name
             yield CodeSite(
                 Site(f"docstring on line {_line_number(program, start)}", program.source[start:end], (text,)),
                 ((TextEdit(line_start, line_end, text),),),
+                _seeded(program, doc, docs),
             )
 
 
 # -- blank lines ------------------------------------------------------------------------------------
 class new_lines(CodeTransform):  # noqa: N801 - ReCode's name
-    """Inserts blank lines after lines of the prompt; each line end is a site, taken with p = 0.5."""
+    """Inserts blank lines after lines of the prompt; each line end is a site, taken with p = 0.5.
+
+    Every line break outside a string is a site, blank lines and lines inside brackets included. The
+    seeded variant, like ReCode's, draws among the line ends from the closing line of the entry point's
+    docstring on (from its signature where it has none).
+    """
 
     name = "new_lines"
     category = "format"
@@ -252,13 +334,27 @@ class new_lines(CodeTransform):  # noqa: N801 - ReCode's name
     no_site_reason = "no line end"
 
     def find_sites(self, program: Program) -> Iterator[CodeSite]:
-        for tok in program.tokens:
-            if tok.type != tokenize.NEWLINE:
-                continue
-            offset = program.line_end(program.offset(*tok.start))
-            if offset > program.cut:
-                break
-            yield CodeSite(Site(f"after line {tok.start[0]}", "", ("\n",)), ((TextEdit(offset, offset, "\n"),),))
+        code_from = _code_start(program)
+        lines = program.source[: program.cut].split("\n")[:-1]
+        for row, text in enumerate(lines):
+            if row + 1 in program.string_lines or text.endswith("\\"):
+                continue  # the line break belongs to a string, or a backslash continues the line
+            offset = program.line_starts[row + 1]
+            yield CodeSite(Site(f"after line {row + 1}", "", ("\n",)), ((TextEdit(offset, offset, "\n"),),),
+                           offset >= code_from)
+
+
+def _code_start(program: Program) -> int:
+    """Where ReCode's code lines begin: the end of the line that closes the entry point's docstring (or
+    its signature where it has none; the start of the program when there is no entry point)."""
+    entry = program.entry_function
+    if entry is None:
+        return 0
+    for doc in _docstrings(program):
+        if doc.owner is entry:
+            return program.line_end(program.span(doc.statement)[1])
+    signature = program.signature_span()
+    return signature[1] if signature is not None else 0
 
 
 class new_line_aftercode(CodeTransform):  # noqa: N801 - ReCode's name
@@ -273,7 +369,7 @@ class new_line_aftercode(CodeTransform):  # noqa: N801 - ReCode's name
 
 
 class new_line_afterdoc(CodeTransform):  # noqa: N801 - ReCode's name
-    """Inserts a blank line right after the docstring."""
+    """Inserts a blank line right after the docstring (the seeded variant: the entry point's, as ReCode)."""
 
     name = "new_line_afterdoc"
     category = "format"
@@ -281,12 +377,14 @@ class new_line_afterdoc(CodeTransform):  # noqa: N801 - ReCode's name
     no_site_reason = "no docstring"
 
     def find_sites(self, program: Program) -> Iterator[CodeSite]:
-        for doc in _docstrings(program):
-            start, end = program.span(doc)
+        docs = _docstrings(program)
+        for doc in docs:
+            start, end = program.span(doc.statement)
             offset = program.line_end(end)
             if offset > program.cut:
                 continue
             yield CodeSite(
                 Site(f"after the docstring on line {_line_number(program, start)}", "", ("\n",)),
                 ((TextEdit(offset, offset, "\n"),),),
+                _seeded(program, doc, docs),
             )

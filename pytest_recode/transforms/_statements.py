@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-__all__ = ["Statement", "docstring_of", "suites", "walk_statements"]
+__all__ = ["Statement", "docstring_of", "node_depths", "suites", "walk_statements"]
 
 
 @dataclass(frozen=True)
@@ -98,3 +98,27 @@ def docstring_of(body: Sequence[cst.BaseStatement]) -> cst.SimpleStatementLine |
     ):
         return first
     return None
+
+
+def node_depths(module: cst.Module, kinds: tuple[type[cst.CSTNode], ...]) -> dict[int, int]:
+    """The depth in the tree of every node of the given kinds, by ``id``.
+
+    Depth is counted as in ReCode's parse tree (tree-sitter's), where a statement line is no node of its
+    own, so that "first in a breadth-first walk" means what it means there: outermost, then earliest.
+    """
+    depths: dict[int, int] = {}
+
+    class Walker(cst.CSTVisitor):
+        depth = 0
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            self.depth += not isinstance(node, cst.SimpleStatementLine)
+            if isinstance(node, kinds):
+                depths[id(node)] = self.depth
+            return True
+
+        def on_leave(self, original_node: cst.CSTNode) -> None:
+            self.depth -= not isinstance(original_node, cst.SimpleStatementLine)
+
+    module.visit(Walker())
+    return depths

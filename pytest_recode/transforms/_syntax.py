@@ -12,10 +12,19 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from ._base import Edit, Site
-from ._code import CodeSite, CodeTransform, NoSites, Program, TextEdit, fresh_name, is_free_identifier, seeded_rng
-from ._statements import walk_statements
+from ._base import Site
+from ._code import (
+    CodeSite,
+    CodeTransform,
+    Program,
+    TextEdit,
+    is_free_identifier,
+    seeded_rng,
+)
+from ._names import PURE_FUNCTIONS, PURE_METHODS
+from ._statements import node_depths
 from ._dead_code import DeadCodeInserter, DeadCodeInserterLast
+from ._loops import ForWhileTransformer
 from ._variables import Variable, VarRenamer
 
 __all__ = [
@@ -79,96 +88,9 @@ class VarRenamerRN(VarRenamer):
         return proposals
 
 
-# -- for -> while ----------------------------------------------------------------------------------------
-def _target_names(target: cst.BaseExpression) -> list[str] | None:
-    """The names a simple loop target binds, or ``None`` when it is not plain names (attributes etc.)."""
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        names: list[str] = []
-        for element in target.elements:
-            inner = _target_names(element.value)
-            if inner is None:
-                return None
-            names.extend(inner)
-        return names
-    return None
-
-
-_LOOP_BUILTINS = ("iter", "next", "StopIteration")
-
-
-class ForWhileTransformer(CodeTransform):
-    """Rewrites ``for`` loops as ``while`` loops that drive the iterator by hand.
-
-    ``for x in xs: body`` becomes ``_x_iter = iter(xs)`` / ``while True:`` / ``try: x = next(_x_iter)`` /
-    ``except StopIteration: break`` / ``body``: exact for every iterable, with ``continue`` and ``break``
-    keeping their meaning (ReCode's index-based loop breaks on sets, dicts, generators and ``continue``).
-    Loops with an ``else`` clause, ``async for``, one-line bodies and targets other than names are left.
-    """
-
-    name = "ForWhileTransformer"
-    category = "syntax"
-    summary = "rewrite a for loop as an equivalent while loop"
-    no_site_reason = "no for loop to rewrite"
-
-    def find_sites(self, program: Program) -> Iterator[CodeSite]:
-        for builtin in _LOOP_BUILTINS:
-            if program.may_rebind(builtin):
-                raise NoSites(f"the program rebinds {builtin!r}")
-        taken = set(program.names)
-        source = program.source
-        for statement in walk_statements(program.module):
-            node = statement.node
-            if (
-                not isinstance(node, cst.For)
-                or node.asynchronous is not None
-                or node.orelse is not None
-                or statement.function is None
-                or not isinstance(node.body, cst.IndentedBlock)
-            ):
-                continue
-            names = _target_names(node.target)
-            if not names:
-                continue
-            start, _ = program.span(node)
-            iter_start, iter_end = program.outer_span(node.iter)
-            target_start, target_end = program.outer_span(node.target)
-            iterable = source[iter_start:iter_end]
-            if isinstance(node.iter, cst.Tuple) and not node.iter.lpar:
-                iterable = f"({iterable})"
-            colon = source.index(":", iter_end)
-            indent = source[program.line_start(start) : start]
-            unit = node.body.indent if node.body.indent is not None else program.module.default_indent
-            it = fresh_name(f"_{names[0]}_iter", taken)
-            taken.add(it)
-            header = f"{it} = iter({iterable})\n{indent}while True:"
-            inner = indent + unit
-            fetch = (
-                f"{inner}try:\n{inner}{unit}{source[target_start:target_end]} = next({it})\n"
-                f"{inner}except StopIteration:\n{inner}{unit}break\n"
-            )
-            line = source.count("\n", 0, start) + 1
-            body_start = program.line_end(colon)
-            yield CodeSite(
-                Site(f"for loop on line {line}", source[start : colon + 1], (header,)),
-                ((TextEdit(start, colon + 1, header), TextEdit(body_start, body_start, fetch)),),
-            )
-
-
 # -- operand swap -------------------------------------------------------------------------------------
+_IDENTITY = ("is", "is not")
 _MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!=", "is": "is", "is not": "is not"}
-_PURE_FUNCTIONS = frozenset(
-    "abs all any bin bool chr divmod float frozenset hex int isinstance len max min oct ord pow repr round "
-    "set sorted str sum tuple type list dict".split()
-)
-_PURE_METHODS = frozenset(
-    "lower upper strip lstrip rstrip count index find rfind startswith endswith isdigit isalpha isalnum isupper "
-    "islower isspace isnumeric isdecimal title capitalize swapcase casefold split rsplit join replace keys "
-    "values items get copy bit_length is_integer real imag".split()
-)
-
-
 class _Impurity(cst.CSTVisitor):
     """What in an operand could have a side effect: "call" (a call of unknown effect), "bind" (a walrus, an
     await or a yield, which can change what the other operand sees whatever it is), or nothing."""
@@ -179,9 +101,9 @@ class _Impurity(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Name) and func.value in _PURE_FUNCTIONS and func.value not in self.rebound:
+        if isinstance(func, cst.Name) and func.value in PURE_FUNCTIONS and func.value not in self.rebound:
             return
-        if isinstance(func, cst.Attribute) and func.attr.value in _PURE_METHODS:
+        if isinstance(func, cst.Attribute) and func.attr.value in PURE_METHODS:
             return
         self.effects.add("call")
 
@@ -236,19 +158,25 @@ class OperandSwap(CodeTransform):
 
     Only single comparisons (not chains, whose short-circuit order would change), with a mirrored operator
     (not ``in``), and only where swapping the evaluation order cannot matter: both operands free of calls
-    with side effects, or one of them a plain name or literal.
+    with side effects, or one of them a plain name or literal. Sites come outermost first, then in source
+    order. The seeded variant swaps one comparison, as ReCode does: the first of the whole program among
+    those ReCode swaps (``<``, ``>``, ``<=``, ``>=``, ``==``, ``!=``; ``is`` only in the search), which
+    leaves the prompt as it was when that comparison lies in the hidden rest.
     """
 
     name = "OperandSwap"
     category = "syntax"
     summary = "swap the operands of a comparison and mirror the operator"
     no_site_reason = "no comparison whose operands can be swapped"
+    one_edit = True
 
     def find_sites(self, program: Program) -> Iterator[CodeSite]:
-        rebound = frozenset(n for n in _PURE_FUNCTIONS if program.may_rebind(n))
-        found: list[tuple[int, int, str, str]] = []
+        rebound = frozenset(n for n in PURE_FUNCTIONS if program.may_rebind(n))
+        found: list[tuple[int, int, str, str, int, str]] = []
 
         program_ref = program
+
+        depths = node_depths(program.module, (cst.Comparison,))
 
         class Finder(cst.CSTVisitor):
             def visit_Comparison(self, node: cst.Comparison) -> None:
@@ -277,20 +205,22 @@ class OperandSwap(CodeTransform):
                     src[start:left_end],
                     src[end : end + 1],
                 )
-                found.append((start, end, src[start:end], swapped))
+                found.append((start, end, src[start:end], swapped, depths[id(node)], op))
 
         program.module.visit(Finder())
         found.sort()
         # A comparison inside another's operand would make overlapping edits; keep the outer one.
-        kept: list[tuple[int, int, str, str]] = []
+        kept: list[tuple[int, int, str, str, int, str]] = []
         for item in found:
             if kept and item[0] < kept[-1][1]:
                 continue
             kept.append(item)
-        for start, end, original, swapped in kept:
+        # ReCode swaps the first comparison of a breadth-first walk over the whole program (the outermost,
+        # then the earliest), even where it lies in the hidden rest and the prompt stays as it was.
+        kept.sort(key=lambda item: (item[4], item[0]))
+        first = next((item for item in kept if item[5] not in _IDENTITY), None)
+        for item in kept:
+            start, end, original, swapped, _, _ = item
             line = program.source.count("\n", 0, start) + 1
             yield CodeSite(Site(f"comparison on line {line}", original, (swapped,)),
-                           ((TextEdit(start, end, swapped),),))
-
-    def sample(self, problem, rng, sites):  # type: ignore[no-untyped-def]
-        return tuple(Edit(i, 0) for i in range(len(sites)))
+                           ((TextEdit(start, end, swapped),),), item is first)

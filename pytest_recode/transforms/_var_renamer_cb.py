@@ -154,7 +154,7 @@ class VarRenamerCB(VarRenamer):
         for problem in problems:
             if problem.prompt and not problem.prompt.endswith("\n"):
                 continue  # no site: code transforms cannot split such a prompt
-            program = self._programs.get(join_at_marker(problem), problem.test)
+            program = self._programs.get(join_at_marker(problem), problem.test, problem.entry_point)
             if isinstance(program, str):
                 continue
             variables, _ = local_variables(program)

@@ -11,6 +11,7 @@ that reads variables by name (``eval``, ``exec``, ``locals``, ``vars``).
 from __future__ import annotations
 
 import abc
+import random
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -209,6 +210,7 @@ class VarRenamer(CodeTransform):
         variables, reason = local_variables(program)
         if reason is not None:
             raise NoSites(reason)
+        most_used = variables[0]
         variables = [v for v in variables if any(start < program.cut for start, _ in v.spans)]
         if not variables:
             raise NoSites("no local variable of the prompt can be renamed safely")
@@ -222,8 +224,10 @@ class VarRenamer(CodeTransform):
             yield CodeSite(
                 Site(f"{kind} {variable.name} of {variable.owner}", variable.name, names),
                 tuple(tuple(TextEdit(s, e, new) for s, e in variable.spans) for new in names),
+                variable is most_used,
             )
 
-    def sample(self, problem, rng, sites):  # type: ignore[no-untyped-def]
+    def choose(self, rng: random.Random, sites: Sequence[Site], eligible: Sequence[int]) -> tuple[Edit, ...]:
         # ReCode renames only the most used variable.
-        return (Edit(0, rng.randrange(len(sites[0].options)) if self.randomized else 0),)
+        first = eligible[0]
+        return (Edit(first, rng.randrange(len(sites[first].options)) if self.randomized else 0),)

@@ -44,21 +44,29 @@ PROGRAM = '''\
 
 
 # -- tab_indent -------------------------------------------------------------------------------------
-def test_tab_indent_converts_code_docstring_and_comment_lines_but_not_other_strings() -> None:
+def test_tab_indent_turns_every_four_leading_spaces_into_a_tab_as_recode_does() -> None:
     assert perturbed("tab_indent", PROGRAM) == (
         "def f(values, sep):\n"
         '\t"""Join values.\n'
         "\n"
-        "\t    >>> f(['a'], '-')\n"
+        "\t\t>>> f(['a'], '-')\n"  # docstring lines too, deeper ones included
         '\t"""\n'
         '\tpattern = """keep\n'
         '    this"""\n'  # inside a string that is data: unchanged
         "\t# a comment\n"
         "\tout = sep.join(v for v in values\n"
-        "\t               if v)\n"  # a continuation line keeps its alignment past the block's indentation
+        "\t\t\t\t   if v)\n"  # a continuation line: 19 spaces, four tabs and three spaces
         "# cut\n"
         "\treturn out\n"
     )
+
+
+def test_tab_indent_gives_a_tab_per_level_where_four_spaces_are_no_level() -> None:
+    # Two-space blocks: a tab for four spaces would make `if` (2 spaces) and its body (one tab) ambiguous.
+    code = "def f(a, b):\n  if a:\n    return b\n# cut\n  return a\n"
+    assert perturbed("tab_indent", code) == "def f(a, b):\n\tif a:\n\t\treturn b\n# cut\n\treturn a\n"
+    deeper = "def f(xs):\n    values = [1,\n              2]\n# cut\n    return values\n"
+    assert perturbed("tab_indent", deeper) == "def f(xs):\n\tvalues = [1,\n\t\t\t  2]\n# cut\n\treturn values\n"
 
 
 def test_tab_indent_turns_tabs_into_four_spaces_per_level() -> None:
@@ -82,17 +90,27 @@ def test_split_lines_breaks_the_longest_line_near_its_middle() -> None:
 
 
 def test_split_lines_sites_are_lines_longest_first_and_options_gaps_middle_first() -> None:
+    # Longest as ReCode measures it, whitespace aside: "deff(a,b):" (10) before "returna+b" (9).
     code = "def f(a, b):\n    return a + b\n# cut\n"
     sites = get_transform("split_lines").sites(problem(code))
-    assert [s.location for s in sites] == ["line 2", "line 1"]
-    assert sites[0].options == ("    return \\\n        a + b", "    return a \\\n        + b",
+    assert [s.location for s in sites] == ["line 1", "line 2"]
+    assert sites[0].options == ("def f(a, \\\n    b):", "def \\\n    f(a, b):")
+    assert sites[1].options == ("    return \\\n        a + b", "    return a \\\n        + b",
                                 "    return a + \\\n        b")
-    assert sites[1].options == ("def f(a, \\\n    b):", "def \\\n    f(a, b):")
+
+
+def test_split_lines_seeded_variant_never_splits_the_entry_points_signature() -> None:
+    code = "def f(a, b):\n    return a + b\n# cut\n"
+    result = get_transform("split_lines").perturb(problem(code), 0)
+    assert isinstance(result, Perturbation) and result.edits == (Edit(1, 0),)
+    assert result.perturbed.prompt == "def f(a, b):\n    return \\\n        a + b\n"
+    only_signature = get_transform("split_lines").perturb(problem("def f(a, b):\n    pass\n# cut\n"), 0)
+    assert isinstance(only_signature, Perturbation) and not only_signature.changed  # as ReCode: nothing to split
 
 
 def test_split_lines_samples_one_split() -> None:
     result = get_transform("split_lines").perturb(problem(PROGRAM), 0)
-    assert isinstance(result, Perturbation) and result.edits == (Edit(0, 0),)
+    assert isinstance(result, Perturbation) and len(result.edits) == 1 and result.edits[0].option == 0
 
 
 def test_split_lines_never_splits_inside_strings_or_comments() -> None:
@@ -109,7 +127,7 @@ def test_doc2comments_turns_the_docstring_into_comment_lines() -> None:
     assert perturbed("doc2comments", PROGRAM) == textwrap.dedent('''\
         def f(values, sep):
             # Join values.
-            #
+
             # >>> f(['a'], '-')
             pattern = """keep
             this"""
@@ -134,9 +152,13 @@ def test_doc2comments_leaves_a_body_that_is_only_a_docstring() -> None:
 
 
 # -- blank lines ------------------------------------------------------------------------------------
-def test_new_lines_sites_are_the_prompts_line_ends() -> None:
-    sites = get_transform("new_lines").sites(problem(PROGRAM))
-    assert [s.location for s in sites] == ["after line 1", "after line 5", "after line 7", "after line 10"]
+def test_new_lines_sites_are_the_prompts_line_ends_outside_strings() -> None:
+    transform = get_transform("new_lines")
+    sites = transform.sites(problem(PROGRAM))
+    assert [s.location for s in sites] == ["after line 1", "after line 5", "after line 7", "after line 8",
+                                           "after line 9", "after line 10"]
+    # ReCode's seeded variant draws from the docstring's closing line on.
+    assert transform.seeded_sites(problem(PROGRAM)) == [1, 2, 3, 4, 5]  # type: ignore[attr-defined]
 
 
 def test_new_lines_inserts_blank_lines_after_the_chosen_lines() -> None:
@@ -174,7 +196,8 @@ def test_docstring_transforms_say_when_there_is_no_docstring(name: str) -> None:
 def test_format_transforms_work_on_a_problem_that_is_not_partial(name: str) -> None:
     whole = Problem("T/1", 'def f(x):\n    """Doc."""\n', "f", "    return x\n", "def check(candidate):\n    pass\n")
     result = get_transform(name).perturb(whole)
-    assert isinstance(result, Perturbation) and result.changed
+    # split_lines: the signature is the only line to split, and ReCode's seeded variant never splits it.
+    assert isinstance(result, Perturbation) and result.changed == (name != "split_lines")
     compile(result.perturbed.prompt + result.perturbed.canonical_solution, "<test>", "exec")
 
 

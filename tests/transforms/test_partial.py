@@ -68,10 +68,14 @@ def test_a_problem_that_is_not_partial_has_the_marker_between_prompt_and_solutio
     whole = Problem("T/1", 'def f(values):\n    """Sum."""\n', "f",
                     "    total = 0\n    for v in values:\n        total += v\n    return total\n",
                     "def check(candidate):\n    assert candidate([1, 2]) == 3\n")
-    renamed = get_transform("VarRenamerNaive").perturb(whole)
+    renamer = get_transform("VarRenamerNaive")
+    renamed = renamer.perturb_with(whole, [Edit(0)])
     assert isinstance(renamed, Perturbation)
     assert renamed.perturbed.prompt == 'def f(VAR_0):\n    """Sum."""\n'
     assert "for v in VAR_0:" in renamed.perturbed.canonical_solution
+    # ReCode perturbs only partial code with syntax transforms: the seeded variant leaves the prompt alone.
+    seeded = renamer.perturb(whole)
+    assert isinstance(seeded, Perturbation) and seeded.edits == () and not seeded.changed
     for name in ["DeadCodeInserter", "ForWhileTransformer", "OperandSwap"]:
         assert isinstance(get_transform(name).perturb(whole), NotApplicable)  # nothing of the body is shown
     blank = get_transform("new_line_afterdoc").perturb(whole)
@@ -129,7 +133,7 @@ def test_a_prompt_that_stops_mid_line_is_not_applicable() -> None:
 def test_randomized_transforms_change_every_problem_with_sites_at_every_seed(name: str) -> None:
     transform = get_transform(name)
     for source in HUMANEVAL:
-        if not transform.sites(source):
+        if not transform.seeded_sites(source):  # type: ignore[attr-defined]
             continue
         for seed in range(5):
             result = transform.perturb(source, seed)

@@ -43,7 +43,8 @@ def test_every_name_is_a_transform_of_its_category(name: str) -> None:
 def test_code_categories_come_from_the_code_modules() -> None:
     modules = {transform_class(n).__module__ for n in transform_names(["syntax", "format"])}
     assert modules == {"pytest_recode.transforms._syntax", "pytest_recode.transforms._dead_code",
-                       "pytest_recode.transforms._var_renamer_cb", "pytest_recode.transforms._format"}
+                       "pytest_recode.transforms._loops", "pytest_recode.transforms._var_renamer_cb",
+                       "pytest_recode.transforms._format"}
 
 
 def test_all_transforms_keeps_recodes_order() -> None:

@@ -226,6 +226,30 @@ SNIPPETS: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
             count = len(others) + len(rest) + len(options)
             return first, count, data, "tab\tend"
         ''', [("ab cd e",), ("x yz", 3)]),
+    "loop-shapes": ('''
+        def f(n):
+            """Loops over ranges and local sequences, with continue, appends, closures and a late read."""
+            xs = [3, 1, 2]
+            out = []
+            for x in xs:
+                if x == 1:
+                    continue
+                if len(xs) < 6:
+                    xs.append(x * 10)
+                out.append(x)
+            for i in range(n, 0, -2):
+                out.append(i)
+            fs = []
+            for i in range(len(out)):
+                fs.append(lambda: i)
+            for c in "abc".upper():
+                out.append(c)
+            for k in range(3):
+                if k == 1:
+                    continue
+                out.append(k)
+            return out, [g() for g in fs], i
+        ''', [(0,), (5,)]),
     "tab-indented": (
         'def f(xs):\n\t"""Tabs for indentation."""\n\ttotal = 0\n\tfor x in xs:\n\t\tif x % 2:\n'
         "\t\t\ttotal += x\n\t\telse:\n\t\t\ttotal -= 1\n\treturn total\n",

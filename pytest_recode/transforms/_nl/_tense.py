@@ -1,9 +1,13 @@
-"""Moving the finite verbs of a docstring to the past or the future tense.
+"""Moving the verbs of a docstring to the past or the future tense.
 
-Only finite verbs change: verbs with a subject (``it returns``, ``numbers are``, ``that contain``) and
-auxiliaries. Imperatives (``Return the list``), infinitives (``to count``), participles (``given``,
-``nested``, ``containing``) and modals other than will/can stay, which is what keeps the output
-grammatical (ReCode's version gave "in will give list of numbers" and "Returned the decimal part").
+What changes: verbs with a subject (``it returns``, ``numbers are``, ``that contain``) and auxiliaries;
+imperatives that open a sentence, as a docstring's subjectless description (``Return the list`` becomes
+``Returned the list`` / ``Will return the list``); ``will`` + verb in the past (``will return`` becomes
+``returned``); a modal + verb in the past (``should be`` becomes ``should have been``, ``must`` becomes
+``had to``); ``it's`` and the like. Infinitives (``to count``), participles (``given``, ``nested``,
+``containing``) and verbs after other modals stay: that is what keeps the output grammatical, where
+ReCode's version gave "in will give list of numbers", "should was equal" and "will nest parentheses".
+Changing imperatives and modals brings the number of changed words to ReCode's.
 """
 
 from __future__ import annotations
@@ -49,6 +53,17 @@ _FINITE = frozenset({"VBZ", "VBP", "VBD"})
 _SUBJECT_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS", "PRP", "WDT", "WP", "EX", "CD"})
 # Contractions on a pronoun: "You're given" -> "You were given" / "You will be given".
 _SUFFIXES = {"'re": ("were", "will be"), "'m": ("was", "will be"), "'ve": ("had", "will have")}
+#: Words whose "'s" is "is" (elsewhere it is a possessive).
+_IS_CONTRACTIONS = frozenset({"it's", "that's", "there's", "here's", "what's", "he's", "she's"})
+#: Modals whose past is the modal with ``have`` and the participle ("should have been").
+_PERFECT_MODALS = frozenset({"should", "would", "could", "might"})
+_PLURAL_SUBJECTS = frozenset({"NNS", "NNPS"})
+_PLURAL_PRONOUNS = frozenset({"we", "you", "they", "i"})
+#: Words that open a new clause: a finite verb after one of them has a subject of its own.
+_CLAUSE = frozenset(
+    "if that which who whom whose when where whether because while as than so and or but until unless since "
+    "such".split()
+)
 
 
 def _next_word(pieces: Sequence[Piece], index: int) -> int | None:
@@ -108,20 +123,110 @@ def _future(piece: Piece, tag: str, pieces: Sequence[Piece], tags: Sequence[str]
     return None
 
 
+def _imperative(pieces: Sequence[Piece], tags: Sequence[str], index: int) -> bool:
+    """A bare verb that opens a sentence ("Return the list", "Do not count"), or its main clause after an
+    opening phrase ("From a list of integers, generate ..."): a docstring's description."""
+    piece = pieces[index]
+    if tags[index] != "VB" or piece.text.lower() in _BE:
+        return False
+    if piece.sentence_start:
+        if not piece.text[:1].isupper():
+            return False
+    else:
+        if index == 0 or pieces[index - 1].text != ",":
+            return False
+        start = index
+        while start > 0 and not pieces[start].sentence_start:
+            start -= 1
+        if any(tag in _FINITE or tag in ("MD", "VB") for tag in tags[start:index]):
+            return False
+    # A verb of its own clause follows: the word is its subject ("Input to this function is a string").
+    for j in range(index + 1, len(pieces)):
+        following = pieces[j]
+        if following.sentence_start or following.text in (",", ";", ":", "(") or following.text.lower() in _CLAUSE:
+            return True
+        if tags[j] in ("VBZ", "VBP", "MD") or following.text.lower() in _BE:  # not VBD: "element found until"
+            return False
+    return True
+
+
+def _plural_subject(pieces: Sequence[Piece], tags: Sequence[str], index: int) -> bool:
+    j = index - 1
+    while j >= 0 and tags[j] in ("RB", "RBR", "RBS"):
+        j -= 1
+    return j >= 0 and (tags[j] in _PLURAL_SUBJECTS or pieces[j].text.lower() in _PLURAL_PRONOUNS)
+
+
+def _modal_edit(pieces: Sequence[Piece], tags: Sequence[str], index: int, tense: Tense) -> TenseEdit | None:
+    """``will``/``must``/``should``... and the verb it governs, moved to ``tense`` (``None``: leave them)."""
+    piece = pieces[index]
+    lower = piece.text.lower()
+    following = _next_word(pieces, index)
+    negated = following is not None and pieces[following].text.lower() == "not"
+    verb_at = _next_word(pieces, following) if negated and following is not None else following
+    if verb_at is None or tags[verb_at] != "VB" or not pieces[verb_at].editable:
+        return None
+    verb = pieces[verb_at]
+    base = verb.text.lower()
+    end = verb.end
+    if tense == "future":
+        if lower != "must":
+            return None
+        return TenseEdit(piece.start, piece.end, piece.text, match_case(piece.text, "will have to"))
+    if lower == "will":
+        if base == "be":
+            new = "were" if _plural_subject(pieces, tags, index) else "was"
+            new += " not" if negated else ""
+        elif negated:
+            return TenseEdit(piece.start, piece.end, piece.text, match_case(piece.text, "did"))
+        else:
+            new = inflect(lemma(base, "VB") or base, "VBD") or ""
+        return TenseEdit(piece.start, end, f"{piece.text} {verb.text}", match_case(piece.text, new)) if new else None
+    if lower == "must":
+        return TenseEdit(piece.start, piece.end, piece.text, match_case(piece.text, "had to"))
+    if lower == "may":
+        return TenseEdit(piece.start, piece.end, piece.text, match_case(piece.text, "might"))
+    if lower in _PERFECT_MODALS and not negated:
+        participle = inflect(lemma(base, "VB") or base, "VBN")
+        if participle:
+            return TenseEdit(verb.start, verb.end, verb.text, f"have {participle}")
+    return None
+
+
 def tense_edits(pieces: Sequence[Piece], tags: Sequence[str], tense: Tense) -> list[TenseEdit]:
-    """Every edit that moves the finite verbs of the text to ``tense``, in text order."""
+    """Every edit that moves the verbs of the text to ``tense``, in text order."""
     edits: list[TenseEdit] = []
+    covered = -1  # edits may span two or three pieces ("will be", "will not return")
     for i, piece in enumerate(pieces):
-        if not piece.editable:
+        if not piece.editable or piece.start < covered:
             continue
         lower = piece.text.lower()
         suffix = next((s for s in _SUFFIXES if lower.endswith(s)), None)
+        if suffix is None and lower in _IS_CONTRACTIONS:
+            suffix = "'s"
         if suffix is not None:
-            past, future = _SUFFIXES[suffix]
+            past, future = _SUFFIXES.get(suffix, ("was", "will be"))
             stem = piece.text[: -len(suffix)]
             edits.append(TenseEdit(piece.start, piece.end, piece.text, f"{stem} {past if tense == 'past' else future}"))
             continue
         tag = tags[i]
+        if tag == "MD" and lower in _PERFECT_MODALS | {"will", "must", "may"}:
+            modal = _modal_edit(pieces, tags, i, tense)
+            if modal is not None:
+                edits.append(modal)
+                covered = modal.end
+            if modal is not None or lower != "will":
+                continue
+        if _imperative(pieces, tags, i):
+            following = _next_word(pieces, i)
+            auxiliary = lower in _DO and following is not None and pieces[following].text.lower() == "not"
+            if tense == "past":
+                new = inflect(lemma(lower, "VB") or lower, "VBD")
+            else:
+                new = "will" if auxiliary else f"will {lower}"  # "Do not count" -> "Will not count"
+            if new:
+                edits.append(TenseEdit(piece.start, piece.end, piece.text, match_case(piece.text, new)))
+            continue
         finite = tag in _FINITE or tag == "MD" or lower.endswith("n't") or lower in _BE
         if not finite or (lower in _DO | {"have"} and tag == "VB"):
             continue
