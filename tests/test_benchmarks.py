@@ -61,6 +61,7 @@ def test_shrinking_benchmark() -> None:
     assert int(figures["worst_calls_c"]) <= 10 and int(figures["worst_prompts_c"]) <= 100
 
 
+@pytest.mark.slow
 def test_fidelity_benchmark() -> None:
     if not (Path(SHARED_DATA) / "recode-reference" / "humaneval").is_dir():
         pytest.skip(f"ReCode's reference data is not under {SHARED_DATA}")
