@@ -23,14 +23,14 @@ def test_the_example_suite_reports_the_reference_models_brittleness(tmp_path: Pa
     )
     out = completed.stdout
     assert completed.returncode == 1, out[-3000:]
-    # Function renames break the three recursive problems; variable renames (seeded or drawn by the search)
-    # break the memorised code of 31 problems; everything else is robust.
+    # Function renames break the three recursive problems; variable renames and for-to-while rewrites (seeded
+    # or drawn by the search) break the memorised code of 31 problems; everything else is robust.
     assert out.splitlines()[-1].startswith("34 failed, 62 passed"), out[-3000:]
     lines = out.splitlines()
     for expected in [
-        "docstring                                             32    273    1.00  1.00  0.00  0.00   1.00       0       0",
-        "format                                                32    190    1.00  1.00  0.00  0.00   1.00       0       0",
-        "function_name                                         32    333    1.00  0.91  0.09  0.09      -       0      30",
-        "syntax                                                32    146    1.00  0.16  0.84  0.84   0.63      54      54",
+        "docstring                                             32    287    1.00  1.00  0.00  0.00   1.00       0       0",
+        "function_name                                         32    327    1.00  0.91  0.09  0.09      -       0      31",
+        "syntax                                                30    141    1.00  0.13  0.87  0.87   0.57      60      60",
+        "format                                                32    179    1.00  1.00  0.00  0.00   1.00       0       0",
     ]:
         assert expected in lines, out[-3000:]
