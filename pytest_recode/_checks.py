@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import fields
 from difflib import get_close_matches
-from typing import Any
+from typing import Any, TypeVar
 
 from ._errors import InvalidArgument
+
+T = TypeVar("T")
 
 
 def check_type(name: str, value: Any, expected: type | tuple[type, ...]) -> None:
@@ -45,3 +48,18 @@ def check_choices(name: str, values: Any, choices: Collection[str]) -> tuple[str
     if not isinstance(values, Iterable):
         raise InvalidArgument(f"{name}={values!r} must be a list of strings from {sorted(choices)}.")
     return tuple(check_choice(f"{name}[{i}]", v, choices) for i, v in enumerate(values))
+
+
+def record_from_json(cls: type[T], data: object, where: str) -> T:
+    """An instance of the dataclass ``cls`` from a JSON object, or :class:`InvalidArgument` naming ``where``
+    and what is wrong (not an object, unknown fields, missing ones)."""
+    if not isinstance(data, Mapping):
+        raise InvalidArgument(f"{where} must be a JSON object, not {type(data).__name__}.")
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InvalidArgument(f"{where} has unknown fields {unknown}; known: {sorted(known)}.")
+    try:
+        return cls(**dict(data))
+    except TypeError as exc:
+        raise InvalidArgument(f"{where} is incomplete: {exc}") from None

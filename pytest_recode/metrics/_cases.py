@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from .._checks import record_from_json
 from .._errors import InvalidArgument
 from ._outcomes import ProblemOutcome, group_outcomes
 
@@ -104,16 +105,7 @@ class CaseOutcome:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CaseOutcome:
-        if not isinstance(data, Mapping):
-            raise InvalidArgument(f"a case record must be a JSON object, not {type(data).__name__}.")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InvalidArgument(f"a case record has unknown fields {unknown}; known: {sorted(known)}.")
-        try:
-            return cls(**dict(data))
-        except TypeError as exc:
-            raise InvalidArgument(f"a case record is incomplete: {exc}") from None
+        return record_from_json(cls, data, "a case record")
 
 
 def problem_outcomes(cases: Iterable[CaseOutcome]) -> list[ProblemOutcome]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .._checks import record_from_json
 from .._errors import InvalidArgument, ReportError
 from ..metrics import CaseOutcome
 from ._files import write_text_atomic
@@ -93,19 +94,6 @@ def keep_examples(examples: Sequence[Example], per_transform: int = EXAMPLES_PER
                 continue
         kept.append(example)
     return kept
-
-
-def _record(cls: type, data: object, where: str) -> Any:
-    if not isinstance(data, Mapping):
-        raise InvalidArgument(f"{where} must be a JSON object, not {type(data).__name__}.")
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise InvalidArgument(f"{where} has unknown fields {unknown}.")
-    try:
-        return cls(**dict(data))
-    except TypeError as exc:
-        raise InvalidArgument(f"{where} is incomplete: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -204,10 +192,10 @@ class RunResults:
                 dataset=dict(data.get("dataset", {})),
                 versions=dict(data.get("versions", {})),
                 created=str(data.get("created", "")),
-                problems=tuple(_record(ProblemRecord, p, f"problems[{i}]")
+                problems=tuple(record_from_json(ProblemRecord, p, f"problems[{i}]")
                                for i, p in enumerate(_list(data, "problems"))),
                 cases=tuple(CaseOutcome.from_json(c) for c in _list(data, "cases")),
-                examples=tuple(_record(Example, e, f"examples[{i}]") for i, e in enumerate(_list(data, "examples"))),
+                examples=tuple(record_from_json(Example, e, f"examples[{i}]") for i, e in enumerate(_list(data, "examples"))),
                 unavailable=dict(data.get("unavailable", {})),
                 unfinished=tuple(str(n) for n in _list(data, "unfinished")),
             )
