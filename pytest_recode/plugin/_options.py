@@ -166,6 +166,13 @@ class RecodeSettings:
         return cls(**values, command_line=given)
 
 
+def _hint(value: str, choices: tuple[str, ...]) -> str:
+    from difflib import get_close_matches
+
+    close = get_close_matches(value, choices, n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
 def _usage(option: str, value: Any, problem: str) -> pytest.UsageError:
     written = f"{value:g}" if isinstance(value, float) else value
     return pytest.UsageError(f"--recode-{option}={written}: {problem}")
@@ -180,13 +187,15 @@ def check_settings(settings: RecodeSettings) -> None:
     checks: tuple[tuple[str, Any, bool, str], ...] = (
         ("device", settings.device, settings.device in ("auto", "cpu", "cuda", "mps")
          or settings.device.startswith("cuda:") and settings.device[5:].isdigit(), "expected auto, cpu, cuda or cuda:N."),
-        ("dtype", settings.dtype, settings.dtype in DTYPES, f"expected one of {', '.join(DTYPES)}."),
+        ("dtype", settings.dtype, settings.dtype in DTYPES,
+         f"expected one of {', '.join(DTYPES)}.{_hint(settings.dtype, DTYPES)}"),
         ("batch-size", settings.batch_size, settings.batch_size >= 1, "expected a batch size of at least 1."),
         ("max-new-tokens", settings.max_new_tokens, settings.max_new_tokens >= 1, "expected at least 1 token."),
         ("workers-per-gpu", settings.workers_per_gpu, settings.workers_per_gpu >= 1, "expected at least 1 worker."),
         ("cpu-threads", settings.cpu_threads, settings.cpu_threads >= 0,
          "give 0 (each xdist worker gets its share of the cores) or a thread count of at least 1."),
-        ("sandbox", settings.sandbox, settings.sandbox in BACKENDS, f"expected one of {', '.join(BACKENDS)}."),
+        ("sandbox", settings.sandbox, settings.sandbox in BACKENDS,
+         f"expected one of {', '.join(BACKENDS)}.{_hint(settings.sandbox, BACKENDS)}"),
         ("timeout", settings.timeout, settings.timeout > 0, "expected a positive number of seconds."),
         ("memory-mb", settings.memory_mb, settings.memory_mb >= 64, "expected at least 64 (MiB)."),
         ("sandbox-workers", settings.sandbox_workers, settings.sandbox_workers >= 0,

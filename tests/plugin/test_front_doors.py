@@ -26,6 +26,8 @@ def test_names(recode_case):
 @pytest.mark.parametrize(("option", "line"), [
     ("--recode-timeout=-1", "ERROR: --recode-timeout=-1: expected a positive number of seconds."),
     ("--recode-sandbox=bogus", "ERROR: --recode-sandbox=bogus: expected one of local, docker, subprocess."),
+    ("--recode-sandbox=dockr",
+     "ERROR: --recode-sandbox=dockr: expected one of local, docker, subprocess. Did you mean 'docker'?"),
     ("--recode-max-examples=0", "ERROR: --recode-max-examples=0: expected at least 1 perturbation per problem."),
     ("--recode-memory-mb=12", "ERROR: --recode-memory-mb=12: expected at least 64 (MiB)."),
     ("--recode-min-nominal=2", "ERROR: --recode-min-nominal=2: expected a share between 0 and 1 (0 disables the check)."),
