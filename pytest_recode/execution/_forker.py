@@ -1,209 +1,337 @@
-"""The forker: the one process of a worker that forks, one child per program.
+"""The forker: the one process of a worker that forks, one judge per job (which forks the program).
 
 Standard library only (part of the worker). Every fork write-protects all of the forking process's memory,
 so each page it touches afterwards costs a page fault (a copy, while the child lives); the child likewise
 copies each page it touches, and fork and exit take time for every mapping (each shared library is five).
-So the forker holds only what children need (preloaded modules, the verdict harness's snapshot, compiled
-tests; no ``socket``, ``select``, ``ctypes``), and its loop per program is a handful of system calls on a
-few small objects. Everything else a job needs (collecting outputs and the verdict, the work directory)
-is the manager's (``_manager.py``), which never forks.
+So the forker holds only what judges and programs need (preloaded modules, compiled tests), and its loop
+per job is a handful of system calls on a few small objects.
 
-Two ways to run it:
+It speaks to the host on two descriptors (the worker's stdin and stdout, see ``_worker.py``). Each job
+comes as an 8-byte header (the sizes of the two parts, big-endian), the job's settings as JSON, then the
+program's text as UTF-8, which is read into a buffer of its own and never becomes an object of this
+process: the judge and the program inherit it, and it is zeroed once they are gone, so that no later
+program finds it in the memory it inherits. The forker answers with frames, a 4-byte length then a type
+byte: ``J`` a JSON object of its own (``ready`` first, then one status per job), ``T`` the bytes the
+job's judge sent (its outcome and verdict frames, passed on as they come, through a buffer zeroed
+likewise; the host takes the judge's frames out of them, and drops a frame the judge did not finish).
 
-- as its own process (:func:`serve`): PID 1 of the worker's PID namespace (see ``_worker.py``), managed by
-  the host. Its descriptors 0-3 are, for good, /dev/null and the write ends of the stdout and stderr pipes
-  and of the result socket, which children inherit as they are. The manager sends each job on a pipe (see
-  :func:`message`); the forker forks, waits for the child until the job's timeout (then kills it), kills
-  and reaps every process the program left (it is PID 1: ``kill(-1)`` reaches exactly the namespace's
-  other processes, and the manager is outside), and writes back the child's wait status. Only then, with
-  every writer gone, does the manager take the job's outputs. The child says hello on the result channel
-  before running the program, so the manager learns its process id as the kernel names it outside.
-- inside the worker (:meth:`Zygote.child`: Docker and the ``plain`` mode), where the worker is the only
-  process that may stay alive; each job then has channels of its own, dup'ed into place.
+Per job: fork the judge with a fresh pipe for its frames; pass them on until it ends (killing it at the
+timeout plus a margin, should it not end by itself); kill every process the program left (as PID 1 of its
+namespace, ``kill(-1)`` reaches exactly them); check that the work area is clean (see ``_workdir.py``) and
+that no socket outlived the program (one kept alive by passing it to itself would stay in the worker's
+network namespace, reachable by the next program): where either fails, the status asks the host to
+replace the worker.
 """
 
 from __future__ import annotations
 
-import _signal
 import gc
-import marshal
 import os
 import resource
+import select
 import signal
 import sys
 import time
 from typing import Any
 
-from . import _harness
+from . import _describe, _judge, _program, _serialize  # noqa: F401 - loaded here, so no judge loads them
+from ._frames import dumps, loads
+from ._workdir import WorkArea
 
-__all__ = ["HELLO", "TEST_SLOTS", "Zygote", "kill_leftovers", "message", "prepare", "serve"]
+__all__ = ["PRELOAD", "TEST_SLOTS", "Forker", "freeze", "kill_leftovers", "secure", "warm"]
 
 #: Modules most HumanEval/MBPP programs and tests import, loaded once here so no child pays for them.
 #: Only those: each module with a C library adds mappings every fork must copy (``bisect`` and ``heapq``,
 #: used by under 2% of MBPP and no HumanEval problem, cost every child more than the import costs the few
 #: that use them), and `random` and `threading` add after-fork hooks.
 PRELOAD = ("re", "math", "collections", "typing", "itertools", "functools", "copy", "operator", "string")
-#: The child's first frame on the result channel: empty, so that its sender is the child itself.
-HELLO = b"\x00\x00\x00\x00"
-TEST_SLOTS = 512  # compiled tests kept (the manager picks the slot of each)
-SETUP_FAILED = 121  # exit status of a child that failed before running the program (as in _collect)
-_CHLD = (signal.SIGCHLD,)
-_NO_TEST = (None, None)
-_setrlimit = resource.setrlimit
-_sigmask = _signal.pthread_sigmask  # not signal.pthread_sigmask, which makes enums of the old mask
+TEST_SLOTS = 512  # compiled tests kept (the host picks the slot of each)
+_BACKSTOP_S = 0.5  # beyond a job's timeout, for a judge that did not end it itself (the program stopped it)
+_BUFFER = 1 << 16
 
 
-def message(timeout: float, slot: int, test: str | None, workdir: str | None, limits: Any,
-            job: dict[str, Any]) -> bytes:
-    """The manager's message to the forker for one job: a 4-byte big-endian size, then that many bytes of
-    ``marshal`` data (manager and forker are the same interpreter, and one C call decodes it all): the
-    timeout in seconds, the test's slot (-1: none), a test source to compile into it (or None), the
-    working directory to enter (or None: unchanged since the last job), the limits (or None: unchanged,
-    see :meth:`Zygote.set_limits`), and the child's job. One job at a time: the manager sends the next only
-    once it has the status of this one."""
-    body = marshal.dumps((timeout, slot, test, workdir, limits, job))
-    return len(body).to_bytes(4, "big") + body
+def test_names(code: Any) -> tuple[str, ...]:
+    """Every global or attribute name the test code uses: the names it might take from the program."""
+    names: set[str] = set()
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        names.update(current.co_names)
+        stack.extend(const for const in current.co_consts if hasattr(const, "co_names"))
+    return tuple(sorted(names))
 
 
-class Zygote:
-    """What every child starts from, set up once; :meth:`child` turns a fork into a sandboxed program.
+def kill_leftovers(pid1: bool, pid: int) -> None:
+    """Kill every process the program left, once the judge (``pid``, the program's parent) is reaped."""
+    if not pid1:
+        try:
+            os.killpg(pid, signal.SIGKILL)  # the best we can do without a PID namespace
+        except OSError:
+            pass
+        return
+    # PID 1 of its namespace: every other process in it belongs to the program and descends from us (an
+    # orphan is re-parented to us). None left, the common case: asking costs no walk over every process of
+    # the machine, as kill(-1) does.
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return
+    while True:  # a process killed while forking leaves no child behind: kill again until none is left
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def _write_all(fd: int, parts: list[Any]) -> None:
+    written = os.writev(fd, parts)
+    total = sum(len(part) for part in parts)
+    if written < total:  # a signal cut it short: the rest, plainly
+        rest = memoryview(b"".join(bytes(part) for part in parts))[written:]
+        while rest:
+            rest = rest[os.write(fd, rest):]
+
+
+class Forker:
+    """The forker's state: its descriptors to the host, the buffers, compiled tests, limits, work area.
 
     ``child_uid``: the programs' own user id (None: they keep ours); ``pid1``: this process is PID 1 of the
-    programs' PID namespace (or container); ``private_tmp``: the work area is this worker's alone.
+    programs' PID namespace (or container); ``private_net``: the network namespace is the worker's own;
+    ``in_container``: a Docker container (see :meth:`_set_limits`).
     """
 
-    def __init__(self, *, child_uid: int | None, pid1: bool, private_tmp: bool) -> None:
-        self.private_tmp = private_tmp
+    def __init__(self, *, jobs: int, out: int, child_uid: int | None, pid1: bool, work: WorkArea,
+                 private_net: bool, in_container: bool) -> None:
+        self.jobs, self.out = jobs, out
+        self.in_container = in_container
         self.child_uid = child_uid
         self.pid1 = pid1
-        self.ignores_sigint = child_uid is None
-        self.pdeathsig = sys.platform.startswith("linux") and not pid1  # else dies with PID 1
-        self.devnull = os.open(os.devnull, os.O_RDONLY)
-        self.tests: list[Any] = [(None, "")] * TEST_SLOTS  # slot -> (compiled test or None, its source)
-        self.snapshot: _harness.Snapshot | None = None
+        self.work = work
+        self.tests: list[Any] = [(None, None, ())] * TEST_SLOTS  # slot -> (compiled test or None, source, names)
+        self.program = bytearray(_BUFFER)
+        self.relay = bytearray(_BUFFER)
+        self.relay_view = memoryview(self.relay)
+        self.relay_used = 0
+        self.limits_key: Any = None
+        self.each: list[tuple[int, int, int]] = []  # limits every judge sets on itself (and so its program)
+        self.program_limits: list[tuple[int, int, int]] = []  # limits only the program's process sets
         self.fd_ceiling = 1024
-        #: [the per-worker limits children must still set (if this process could not), those every child
-        #: sets (the CPU time: its own count)]; changed in place, a child of the forker reads it
-        self.limits: list[Any] = [(), ()]
-        self.run: Any = None  # set by seal()
+        self.sockets = self._unix_sockets() if private_net else None
+
+    # -- the host's side ---------------------------------------------------------------------------------
+    def send(self, frame: dict[str, Any]) -> None:
+        data = dumps(frame)
+        _write_all(self.out, [(len(data) + 1).to_bytes(4, "big") + b"J", data])
+
+    def _read_exact(self, size: int) -> bytes | None:
+        chunks = []
+        while size:
+            chunk = os.read(self.jobs, size)
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def _read_program(self, size: int) -> bool:
+        if size > len(self.program):
+            self.program = bytearray(max(size, 2 * len(self.program)))  # the old one is all zeros
+        view = memoryview(self.program)
+        done = 0
+        while done < size:
+            got = os.readv(self.jobs, [view[done:size]])
+            if not got:
+                return False
+            done += got
+        return True
 
     def seal(self) -> None:
-        """Record the descriptors open now (a child closes every one above 3, in one close_range call), and
-        make :attr:`run`, what a child of the forker process runs."""
+        """Record the descriptors open now: a judge closes every one above 3, in one close_range call."""
         try:
             self.fd_ceiling = max(int(fd) for fd in os.listdir("/proc/self/fd")) + 1
         except (OSError, ValueError):
             self.fd_ceiling = 1024
-        self.run = _child_in_place(self)
 
-    def compile_test(self, slot: int, source: str) -> None:
-        self.tests[slot] = (_harness.compile_test(source), source)
+    def serve(self) -> None:
+        """One job per message from the host, until it closes our input. Never returns."""
+        while True:
+            header = self._read_exact(8)
+            meta = header and self._read_exact(int.from_bytes(header[:4], "big"))
+            size = int.from_bytes(header[4:], "big") if header else 0
+            if meta is None or not self._read_program(size):
+                os._exit(0)  # the host is gone
+            self.run(loads(meta), size)
 
-    def set_limits(self, limits: Any) -> None:
-        """``limits``: (the same for every job of the worker, each child's own). The first are set on this
-        process (the forker) for children to inherit; where that fails, children set them each."""
-        own, each = limits
-        child_own = own
+    # -- one job -----------------------------------------------------------------------------------------
+    def run(self, meta: dict[str, Any], size: int) -> None:
+        slot = meta.get("slot", -1)
+        if meta.get("test") is not None:
+            code = _compile_test(meta["test"])
+            self.tests[slot] = (code, meta["test"], test_names(code) if code is not None else ())
+        job = {key: meta.get(key) for key in ("kind", "entry_point", "inputs", "value_limit", "output_limit",
+                                              "timeout", "nonce")}
+        job["test_code"], job["test"], job["names"] = self.tests[slot] if slot >= 0 else (None, None, ())
+        self._set_limits(meta)
+        job["limits"] = self.program_limits
+        self.work.enter()
+        read_end, write_end = os.pipe()
+        deadline = time.monotonic() + meta["timeout"] + _BACKSTOP_S + meta["timeout"] / 10
+        pid = os.fork()
+        if pid == 0:
+            self._judge(job, write_end, size)
+        os.close(write_end)
+        try:
+            wait_status, timed_out = self._relay(pid, read_end, deadline)
+        finally:
+            os.close(read_end)
+            kill_leftovers(self.pid1, pid)
+            memoryview(self.program)[:size] = bytes(size)
+            self.relay_view[: self.relay_used] = bytes(self.relay_used)
+            self.relay_used = 0
+        recycle = not self.work.leave() or self._sockets_left()
+        self.send({"status": wait_status, "timed_out": timed_out, "recycle": recycle, "id": meta.get("id")})
+        if recycle:
+            os._exit(0)  # no job after this one here: the host starts a fresh worker
+
+    def _judge(self, job: dict[str, Any], result_end: int, size: int) -> None:
+        """In the fresh child: the job's judge. Never returns."""
+        try:
+            os.dup2(result_end, 3)
+            os.closerange(4, self.fd_ceiling)
+        except BaseException:  # noqa: BLE001
+            os._exit(_judge.SETUP_FAILED)
+        _judge.run(job, 3, memoryview(self.program)[:size], self._become)
+
+    def _become(self) -> None:
+        """Turn the fresh child into a judge: limits, its own process group (without a PID namespace, for
+        killpg), the programs' user id. Any failure ends it as a sandbox error (see ``_judge.run``)."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if not self.pid1:
+            os.setsid()
+        for which, soft, hard in self.each:
+            resource.setrlimit(which, (soft, hard))
+        uid = self.child_uid
+        if uid is not None:
+            os.setgroups(())
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+
+    def _relay(self, pid: int, fd: int, deadline: float) -> tuple[int, bool]:
+        """Pass the judge's frames on until it ends; (its wait status, killed at the deadline)."""
+        try:
+            pidfd: int | None = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            pidfd = None  # an old kernel: look now and then instead
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        if pidfd is not None:
+            poller.register(pidfd, select.POLLIN)
+        ended: tuple[int, bool] | None = None
+        try:
+            while ended is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    os.kill(pid, signal.SIGKILL)
+                    ended = (os.waitpid(pid, 0)[1], True)
+                    break
+                for ready, _ in poller.poll(min(remaining, 0.005 if pidfd is None else remaining) * 1000 + 1):
+                    if ready == fd:
+                        if not self._forward(fd):
+                            poller.unregister(fd)
+                    else:
+                        ended = (os.waitpid(pid, 0)[1], False)
+                if ended is None and pidfd is None:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                    if done:
+                        ended = (status, False)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
+        while self._forward(fd):  # the judge is gone, and only it held the pipe: the rest, to its end
+            pass
+        return ended
+
+    def _forward(self, fd: int) -> bool:
+        got = os.readv(fd, [self.relay_view])
+        if not got:
+            return False
+        self.relay_used = max(self.relay_used, got)
+        _write_all(self.out, [(got + 1).to_bytes(4, "big") + b"T", self.relay_view[:got]])
+        return True
+
+    def _set_limits(self, meta: dict[str, Any]) -> None:
+        """The resource limits of the job's processes: those the same for every job of this worker, set on
+        this process once (judges and programs inherit them), and each process's own (CPU time)."""
+        key = (int(meta["timeout"]), meta["memory_mb"], meta["file_size_mb"], meta["max_processes"])
+        if key == self.limits_key:
+            return
+        cpu = int(meta["timeout"]) + 2
+        own = [(resource.RLIMIT_AS, meta["memory_mb"] << 20, meta["memory_mb"] << 20),
+               (resource.RLIMIT_CORE, 0, 0),
+               (resource.RLIMIT_FSIZE, meta["file_size_mb"] << 20, meta["file_size_mb"] << 20),
+               (resource.RLIMIT_NOFILE, 256, 256)]
+        each = [(resource.RLIMIT_CPU, cpu, cpu + 1)]  # SIGXCPU first, SIGKILL a second later
+        # Counted per user: only meaningful where the program's user id is its alone. Not on a forker that
+        # shares the programs' user id (its own forks would count), and there only on the program itself:
+        # its judge must fork it whatever else that user id runs (every Docker container's, say).
+        nproc = (resource.RLIMIT_NPROC, meta["max_processes"], meta["max_processes"])
+        # In a container, whose user id every container shares, its process limit (a cgroup) does this.
+        if self.child_uid is not None:
+            own.append(nproc)
+            self.program_limits = []
+        else:
+            self.program_limits = _within([nproc]) if not self.in_container else []
+        own, each = _within(own), _within(each)
         try:
             for which, soft, hard in own:
-                _setrlimit(which, (soft, hard))
-            child_own = ()
+                resource.setrlimit(which, (soft, hard))
         except (OSError, ValueError):
-            pass
-        self.limits[:] = [child_own, each]
+            each = own + each  # not here: each judge sets them on itself
+        self.limits_key, self.each = key, each
 
-    def child(self, job: dict[str, Any], fds: tuple[int, int, int]) -> None:
-        """In a child forked by the worker itself (not by the forker process): isolate it, run ``job`` with
-        ``fds`` as its stdout, stderr and result channel, exit. Never returns."""
+    # -- leftovers ---------------------------------------------------------------------------------------
+    def _unix_sockets(self) -> int | None:
+        """The size of the network namespace's socket table (read into the relay buffer, zeroed after)."""
         try:
-            os.setsid()  # a group of its own, for killpg
-            os.dup2(self.devnull, 0)
-            os.dup2(fds[0], 1)
-            os.dup2(fds[1], 2)
-            os.dup2(fds[2], 3)
-            os.closerange(4, max(self.fd_ceiling, *fds) + 1)
-            workdir = job["workdir"]
-            os.chdir(workdir)
-            if not self.private_tmp:
-                os.environ.update(HOME=workdir, TMPDIR=workdir)
-            if self.ignores_sigint:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-            for which, soft, hard in job["own_limits"]:
-                _setrlimit(which, (soft, hard))
-            for which, soft, hard in job["limits"]:
-                _setrlimit(which, (soft, hard))
-            uid = self.child_uid
-            if uid is not None:
-                os.setgroups(())
-                os.setresgid(uid, uid, uid)
-                os.setresuid(uid, uid, uid)
-            if self.pdeathsig:
-                from ._isolation import PR_SET_PDEATHSIG, prctl
-
-                prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            os.write(3, HELLO)
-        except BaseException:  # noqa: BLE001 - report as a sandbox error, never run the program half-isolated
-            os._exit(SETUP_FAILED)
+            fd = os.open("/proc/self/net/unix", os.O_RDONLY)
+        except OSError:
+            return None
+        total = 0
         try:
-            _harness.run_in_child(job, job["nonce"], 3, self.snapshot)
+            while got := os.readv(fd, [self.relay_view]):
+                total += got
+                self.relay_used = max(self.relay_used, got)
         finally:
-            os._exit(0)
+            os.close(fd)
+            self.relay_view[: self.relay_used] = bytes(self.relay_used)
+            self.relay_used = 0
+        return total
+
+    def _sockets_left(self) -> bool:
+        return self.sockets is not None and self._unix_sockets() != self.sockets
 
 
-def _child_in_place(zygote: Zygote) -> Any:
-    """What a child of the forker process runs: its descriptors and working directory are in place already.
-
-    Everything it calls is bound here, as a default argument or from the enclosing scope: no global or
-    attribute lookup, each of which would write (CPython's method cache, the code's inline caches) to pages
-    the child would then have to copy.
-    """
-    uid, ceiling, snapshot, limits = zygote.child_uid, zygote.fd_ceiling, zygote.snapshot, zygote.limits
-    restore_sigint = signal.signal if zygote.ignores_sigint else None
-
-    def child(job: dict[str, Any], closerange: Any = os.closerange, setrlimit: Any = _setrlimit,
-              setgroups: Any = os.setgroups, setresgid: Any = os.setresgid, setresuid: Any = os.setresuid,
-              write: Any = os.write, exit: Any = os._exit, run: Any = _harness.run_in_child,
-              sigint: int = signal.SIGINT, handler: Any = signal.default_int_handler, sigmask: Any = _sigmask,
-              unblock: int = signal.SIG_UNBLOCK, chld: Any = _CHLD) -> None:
-        try:
-            closerange(4, ceiling)
-            sigmask(unblock, chld)  # blocked in the forker
-            if restore_sigint is not None:
-                restore_sigint(sigint, handler)
-            for group in limits:
-                for which, soft, hard in group:
-                    setrlimit(which, (soft, hard))
-            if uid is not None:
-                setgroups(())
-                setresgid(uid, uid, uid)
-                setresuid(uid, uid, uid)
-            write(3, HELLO)
-        except BaseException:  # noqa: BLE001 - report as a sandbox error, never run the program half-isolated
-            exit(SETUP_FAILED)
-        try:
-            run(job, job["nonce"], 3, snapshot)
-        finally:
-            exit(0)
-
-    return child
+def _within(wanted: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    limits = []
+    for which, soft, hard in wanted:
+        current = resource.getrlimit(which)[1]
+        if current != resource.RLIM_INFINITY:
+            soft, hard = min(soft, current), min(hard, current)
+        limits.append((which, soft, hard))
+    return limits
 
 
-def _warm_up(snapshot: Any) -> None:
-    """Run the verdict harness on a few jobs of our own (results to /dev/null), so that children inherit its
-    code quickened and specialized and CPython's method cache filled: in each child, writes to those would
-    be copies."""
-    sink = os.open(os.devnull, os.O_WRONLY)
+def _compile_test(source: str) -> Any:
+    """The test code compiled (once per distinct test: tests are the dataset's, trusted, and shared by every
+    completion of a problem), or None if it does not compile (the judge then reports the error)."""
     try:
-        program = "def f(x):\n    return [x, (x,), {x: x}]\n"
-        test = compile("def check(candidate):\n    assert candidate(1) == [1, (1,), {1: 1}]\n", "test.py", "exec")
-        for _ in range(12):
-            for job in ({"kind": "tests", "program": program, "test": None, "test_code": test, "entry_point": "f",
-                         "value_limit": 1 << 16},
-                        {"kind": "call", "program": program, "entry_point": "f", "inputs": [[1], ["x"]],
-                         "value_limit": 1 << 16}):
-                _harness.run_in_child(job, "0" * 32, sink, snapshot)
-    finally:
-        os.close(sink)
+        return compile(source, _judge.TEST_FILE, "exec", dont_inherit=True)
+    except Exception:  # noqa: BLE001 - SyntaxError, ValueError (null bytes), MemoryError, RecursionError
+        return None
 
 
 def secure(notes: list[str]) -> None:
@@ -228,27 +356,23 @@ def secure(notes: list[str]) -> None:
         notes.append(f"no seccomp filter ({exc.strerror or exc})")
 
 
-def warm(zygote: Zygote) -> None:
-    """Make this process the children's template: modules, signals, the verdict harness."""
+def warm() -> None:
+    """Make this process the children's template: modules, signals, code paths run once."""
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # programs put Python's handler back; judges keep this
     for name in PRELOAD:
         try:
             __import__(name)
         except ImportError:
             pass
     sys.argv = ["program.py"]
-    if zygote.ignores_sigint:
-        # Programs run under our own user id and could interrupt us: PID 1 gets no signal it has no handler
-        # for, so take Python's SIGINT handler away (children put it back).
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    zygote.snapshot = _harness.Snapshot()
-    _warm_up(zygote.snapshot)
-
-
-def prepare(zygote: Zygote, notes: list[str]) -> None:
-    """:func:`secure` and :func:`warm`, in one process."""
-    secure(notes)
-    warm(zygote)
+    # Quicken the code every job runs, here, so children inherit it specialized (in each child, writes to
+    # it would be copies).
+    sample = [1, "a", (2.5, None), {3: [True]}, {4}]
+    for _ in range(12):
+        encoded = _serialize.encode(sample, strict=True)
+        loads(dumps({"k": "ret", "v": encoded, "p": 1}))
+        _serialize.decode(encoded, strict=True)
 
 
 def freeze(*, trim: bool = True) -> None:
@@ -263,97 +387,3 @@ def freeze(*, trim: bool = True) -> None:
             malloc_trim()
         except OSError:
             pass
-
-
-def kill_leftovers(pid1: bool, pid: int) -> None:
-    """Kill every process the program left; called once its first process (``pid``) has been reaped."""
-    if not pid1:
-        try:
-            os.killpg(pid, signal.SIGKILL)  # the best we can do without a PID namespace
-        except OSError:
-            pass
-        return
-    # PID 1 of its namespace: every other process in it belongs to the program and descends from us (an
-    # orphan is re-parented to us). None left, the common case: we have no child (asking costs no walk
-    # over every process of the machine, as kill(-1) does).
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return
-    try:
-        os.kill(-1, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    while True:  # a process killed while forking leaves no child behind: kill again until none is left
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def _wait(pid: int, timeout: float, deadline: float) -> tuple[int, int]:
-    """Wait for child ``pid`` until ``deadline`` (``timeout`` from now), then kill it: (wait status, 1 if
-    killed). SIGCHLD is blocked in this process, so one that came before we wait is pending, not lost."""
-    while signal.sigtimedwait(_CHLD, timeout) is not None:
-        # Some child ended: ours, or a leftover of an earlier program.
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status, 0
-        timeout = max(0.0, deadline - time.monotonic())
-    done, status = os.waitpid(pid, os.WNOHANG)
-    if done:
-        return status, 0
-    os.kill(pid, signal.SIGKILL)  # not reaped yet: the pid is still this child's
-    return os.waitpid(pid, 0)[1], 1
-
-
-def _read_more(fd: int, size: int, data: bytes) -> bytes:
-    chunks = [data]
-    size -= len(data)
-    while size > 0:
-        chunk = os.read(fd, min(size, 1 << 16))
-        if not chunk:
-            os._exit(0)  # the manager is gone
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def serve(zygote: Zygote, jobs: int, status: int) -> None:
-    """The forker's loop: one job per message from the manager, until it closes ``jobs``. Never returns."""
-    # A session of its own, once: children stay in it (no setsid each), where a program's killpg reaches
-    # only its own processes and this one, PID 1, which ignores them.
-    os.setsid()
-    _sigmask(signal.SIG_BLOCK, _CHLD)  # waited for with sigtimedwait; each child unblocks it first thing
-    read, fork, write, monotonic, loads = os.read, os.fork, os.write, time.monotonic, marshal.loads
-    tests, pid1 = zygote.tests, zygote.pid1
-    while True:
-        data = read(jobs, 1 << 16)
-        if not data:
-            os._exit(0)
-        if len(data) < 4:
-            data = _read_more(jobs, 4, data)
-        end = 4 + int.from_bytes(data[:4], "big")
-        if len(data) < end:
-            data = _read_more(jobs, end, data)
-        timeout, slot, test, workdir, limits, job = loads(memoryview(data)[4:end])
-        if test is not None:
-            zygote.compile_test(slot, test)
-        if workdir is not None:
-            os.chdir(workdir)  # children inherit it
-        if limits is not None:
-            zygote.set_limits(limits)
-        job["test_code"], job["test"] = tests[slot] if slot >= 0 else _NO_TEST
-        deadline = monotonic() + timeout
-        pid = fork()
-        if pid == 0:
-            zygote.run(job)
-        # Wait at once: the job's objects are freed only at the next one (after this child ended, when
-        # writing a page needs no copy).
-        wait_status, timed_out = _wait(pid, timeout, deadline)
-        kill_leftovers(pid1, pid)
-        write(status, wait_status.to_bytes(4, "big") + (b"\x01" if timed_out else b"\x00"))

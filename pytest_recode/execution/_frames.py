@@ -33,12 +33,15 @@ def dumps(value: Any, *, allow_nan: bool = True) -> bytes:
 
 
 def loads(data: bytes) -> Any:
-    """One JSON value that is the whole of ``data``; ValueError for anything else."""
+    """One JSON value that is the whole of ``data``; ValueError for anything else, however it is nested
+    (the C scanner gives up at the recursion limit: a RecursionError, turned into a ValueError here)."""
     text = data.decode("ascii")  # UnicodeDecodeError is a ValueError
     try:
         value, end = _scan(text, 0)
     except StopIteration as exc:
         raise ValueError(f"not JSON at {exc.value}") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     if end != len(text):
         raise ValueError(f"extra data at {end}")
     return value

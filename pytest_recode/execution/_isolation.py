@@ -225,6 +225,8 @@ def _private_filesystem(notes: list[str], tmpfs_mb: int, child_uid: int | None) 
     stdlib_under_tmp = any(under_tmp(p) for p in (sys.base_prefix, sys.base_exec_prefix))
     if not stdlib_under_tmp:
         sys.path[:] = [p for p in sys.path if not under_tmp(p)]
+    if child_uid is not None:
+        _private_devnull(notes)
     work_root = "/tmp"
     for target in ("/tmp", "/dev/shm"):
         if target == "/tmp" and stdlib_under_tmp:
@@ -234,6 +236,22 @@ def _private_filesystem(notes: list[str], tmpfs_mb: int, child_uid: int | None) 
         if os.path.isdir(target):
             _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,mode=1777")
     return work_root
+
+
+def _private_devnull(notes: list[str]) -> None:
+    """A /dev/null of the worker's own: a device node on a tmpfs of its own, bound over the shared one, so
+    that a lock a program takes on it is seen by no other worker and not by the host. (The tmpfs is mounted
+    on /dev/shm for the moment it takes; the worker's own /dev/shm is mounted over it afterwards.)"""
+    import stat
+
+    node = "/dev/shm/null"
+    try:
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=4k,mode=755")
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        os.chmod(node, 0o666)
+        _mount(node, "/dev/null", None, MS_BIND)
+    except OSError as exc:
+        notes.append(f"programs share /dev/null with the host (a private one failed: {exc.strerror or exc})")
 
 
 def _set_hostname() -> None:

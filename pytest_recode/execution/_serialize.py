@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import sys
 import types
 from typing import Any
@@ -264,59 +265,198 @@ def encode(value: Any, *, strict: bool = False, budget: int = _DEFAULT_BUDGET) -
         return {"$": "unencodable", "type": _type_name(type(value)), "reason": "too deep"}
 
 
-def decode(encoded: Any) -> Any:
-    """The Python value an encoding stands for; ``object`` and ``unencodable`` become :class:`Opaque`."""
-    if isinstance(encoded, list):
-        return [decode(v) for v in encoded]
-    if not isinstance(encoded, dict):
-        return encoded
-    tag, v = encoded.get("$"), encoded.get("v")
-    if tag == "tuple":
-        return tuple(decode(x) for x in v)
-    if tag in ("set", "frozenset"):
-        return (set if tag == "set" else frozenset)(decode(x) for x in v)
-    if tag in ("dict", "Counter", "OrderedDict"):
-        cls = {"dict": dict, "Counter": collections.Counter, "OrderedDict": collections.OrderedDict}[tag]
-        result = cls()
-        for key, value in v:
-            result[decode(key)] = decode(value)
+class _Decoder:
+    """Decodes what any process may have sent: every node is checked, every failure is a ValueError, and the
+    time taken is linear in the size of the input (no gcd of unbounded integers, no sets of colliding hashes)."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+
+    def decode(self, encoded: Any, depth: int) -> Any:
+        kind = type(encoded)
+        if kind is list:
+            if depth >= _DECODE_DEPTH:
+                raise ValueError("the encoding is nested too deeply")
+            return [self.decode(v, depth + 1) for v in encoded]
+        if encoded is None or kind in _PLAIN:
+            return encoded
+        if kind is not dict:
+            raise ValueError(f"not a tagged encoding: a {kind.__name__}")
+        if depth >= _DECODE_DEPTH:
+            raise ValueError("the encoding is nested too deeply")
+        tag = encoded.get("$")
+        method = _TAGS.get(tag) if type(tag) is str else None
+        if method is None:
+            raise ValueError(f"not a tagged encoding: unknown tag {tag!r:.40} in {encoded!r:.200}")
+        return method(self, encoded, encoded.get("v"), depth + 1)
+
+    def items(self, v: Any, depth: int) -> list[Any]:
+        if type(v) is not list:
+            raise ValueError("not a tagged encoding: items must be a list")
+        return [self.decode(x, depth) for x in v]
+
+    def pairs(self, v: Any, depth: int) -> list[tuple[Any, Any]]:
+        if type(v) is not list or not all(type(p) is list and len(p) == 2 for p in v):
+            raise ValueError("not a tagged encoding: pairs must be a list of [key, value] lists")
+        pairs = [(self.decode(k, depth), self.decode(x, depth)) for k, x in v]
+        _check_hashes([k for k, _ in pairs])
+        return pairs
+
+    def tuple_(self, e: Any, v: Any, depth: int) -> Any:
+        return tuple(self.items(v, depth))
+
+    def set_(self, e: Any, v: Any, depth: int) -> Any:
+        items = self.items(v, depth)
+        _check_hashes(items)
+        return (set if e["$"] == "set" else frozenset)(items)
+
+    def dict_(self, e: Any, v: Any, depth: int) -> Any:
+        result = _MAPPINGS[e["$"]]()
+        for key, value in self.pairs(v, depth):
+            result[key] = value
         return result
-    if tag == "defaultdict":
-        factory = encoded.get("factory")
+
+    def defaultdict_(self, e: Any, v: Any, depth: int) -> Any:
+        factory = e.get("factory")
+        if factory is not None and (type(factory) is not str or factory not in _FACTORIES):
+            raise ValueError(f"not a tagged encoding: defaultdict factory {factory!r:.40}")
         result = collections.defaultdict(None if factory is None else _FACTORIES[factory])
-        for key, value in v:
-            result[decode(key)] = decode(value)
+        for key, value in self.pairs(v, depth):
+            result[key] = value
         return result
-    if tag == "deque":
-        return collections.deque((decode(x) for x in v), encoded.get("maxlen"))
-    if tag == "int":
-        return int(v, 16)
-    if tag == "float":
+
+    def deque_(self, e: Any, v: Any, depth: int) -> Any:
+        maxlen = e.get("maxlen")
+        if maxlen is not None and (type(maxlen) is not int or maxlen < 0):
+            raise ValueError(f"not a tagged encoding: deque maxlen {maxlen!r:.40}")
+        return collections.deque(self.items(v, depth), maxlen)
+
+    def int_(self, e: Any, v: Any, depth: int) -> Any:
+        if type(v) is not str or not _HEX.fullmatch(v):
+            raise ValueError(f"not a tagged encoding: int {v!r:.40}")
+        return int(v, 16)  # linear in the length for base 16
+
+    def float_(self, e: Any, v: Any, depth: int) -> Any:
+        if type(v) is not str or v not in ("nan", "inf", "-inf"):
+            raise ValueError(f"not a tagged encoding: float {v!r:.40}")
         return float(v)
-    if tag == "complex":
-        return complex(decode(v[0]), decode(v[1]))
-    if tag in ("bytes", "bytearray"):
+
+    def complex_(self, e: Any, v: Any, depth: int) -> Any:
+        if type(v) is not list or len(v) != 2:
+            raise ValueError("not a tagged encoding: complex needs [real, imag]")
+        real, imag = (self.decode(x, depth) for x in v)
+        if type(real) is not float or type(imag) is not float:
+            raise ValueError("not a tagged encoding: complex parts must be floats")
+        return complex(real, imag)
+
+    def bytes_(self, e: Any, v: Any, depth: int) -> Any:
         import binascii
 
-        raw = binascii.a2b_base64(v)
-        return raw if tag == "bytes" else bytearray(raw)
-    if tag == "range":
-        return range(*v)
-    if tag == "Decimal":
+        if type(v) is not str:
+            raise ValueError("not a tagged encoding: bytes must be base64 text")
+        try:
+            raw = binascii.a2b_base64(v.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError) as exc:
+            raise ValueError(f"not a tagged encoding: {exc}") from None
+        return raw if e["$"] == "bytes" else bytearray(raw)
+
+    def range_(self, e: Any, v: Any, depth: int) -> Any:
+        if type(v) is not list or len(v) != 3:
+            raise ValueError("not a tagged encoding: range needs [start, stop, step]")
+        parts = [self.decode(x, depth) for x in v]
+        if any(type(p) is not int for p in parts) or parts[2] == 0:
+            raise ValueError("not a tagged encoding: range needs three ints and a step other than 0")
+        return range(*parts)
+
+    def decimal_(self, e: Any, v: Any, depth: int) -> Any:
         import decimal
 
-        return decimal.Decimal(v)
-    if tag == "Fraction":
+        if type(v) is not str:
+            raise ValueError("not a tagged encoding: Decimal must be text")
+        try:
+            return decimal.Decimal(v)
+        except (decimal.InvalidOperation, ValueError):
+            raise ValueError(f"not a tagged encoding: Decimal {v!r:.40}") from None
+
+    def fraction_(self, e: Any, v: Any, depth: int) -> Any:
         import fractions
 
-        return fractions.Fraction(decode(v[0]), decode(v[1]))
-    if tag == "iterator":
-        return iter([decode(x) for x in v])
-    if tag == "object":
-        return Opaque(encoded.get("type", "?"), None if v is None else decode(v))
-    if tag == "unencodable":
-        return Opaque(encoded.get("type", "?"), None, encoded.get("reason", "unencodable"))
-    raise ValueError(f"not a tagged encoding: unknown tag {tag!r} in {encoded!r:.200}")
+        if type(v) is not list or len(v) != 2:
+            raise ValueError("not a tagged encoding: Fraction needs [numerator, denominator]")
+        numerator, denominator = (self.decode(x, depth) for x in v)
+        if type(numerator) is not int or type(denominator) is not int or denominator <= 0:
+            raise ValueError("not a tagged encoding: Fraction needs two ints, the denominator positive")
+        if max(numerator.bit_length(), denominator.bit_length()) <= _GCD_BITS:
+            return fractions.Fraction(numerator, denominator)
+        # Encoded from a Fraction, so in lowest terms already (a Fraction keeps them so); normalising
+        # here would cost a gcd quadratic in the size of the ints, whoever sent them.
+        coprime = getattr(fractions.Fraction, "_from_coprime_ints", None)
+        if coprime is not None:  # Python 3.12 and later
+            return coprime(numerator, denominator)
+        return fractions.Fraction(numerator, denominator, _normalize=False)  # type: ignore[call-arg]
+
+    def iterator_(self, e: Any, v: Any, depth: int) -> Any:
+        return iter(self.items(v, depth))
+
+    def object_(self, e: Any, v: Any, depth: int) -> Any:
+        type_name = e.get("type", "?")
+        if self.strict:
+            raise ValueError(f"a {type_name!s:.100} is not plain data")
+        if type(type_name) is not str:
+            raise ValueError("not a tagged encoding: an object's type must be text")
+        return Opaque(type_name, None if v is None else self.decode(v, depth))
+
+    def unencodable_(self, e: Any, v: Any, depth: int) -> Any:
+        type_name, reason = e.get("type", "?"), e.get("reason", "unencodable")
+        if self.strict:
+            raise ValueError(f"a {type_name!s:.100} could not be encoded ({reason!s:.40})")
+        if type(type_name) is not str or type(reason) is not str:
+            raise ValueError("not a tagged encoding: unencodable needs a type and a reason as text")
+        return Opaque(type_name, None, reason)
+
+
+_PLAIN = frozenset({int, float, str, bool})
+_HEX = re.compile(r"-?0x[0-9a-f]+")
+_DECODE_DEPTH = 2 * _MAX_DEPTH + 8  # what the encoder makes, with room
+_GCD_BITS = 4096  # Fractions up to this size are normalised as usual (microseconds)
+_COLLISION_CHECK = 64  # sets and dicts from this size up are checked for colliding hashes
+_MAPPINGS = {"dict": dict, "Counter": collections.Counter, "OrderedDict": collections.OrderedDict}
+_TAGS = {"tuple": _Decoder.tuple_, "set": _Decoder.set_, "frozenset": _Decoder.set_, "dict": _Decoder.dict_,
+         "Counter": _Decoder.dict_, "OrderedDict": _Decoder.dict_, "defaultdict": _Decoder.defaultdict_,
+         "deque": _Decoder.deque_, "int": _Decoder.int_, "float": _Decoder.float_, "complex": _Decoder.complex_,
+         "bytes": _Decoder.bytes_, "bytearray": _Decoder.bytes_, "range": _Decoder.range_,
+         "Decimal": _Decoder.decimal_, "Fraction": _Decoder.fraction_, "iterator": _Decoder.iterator_,
+         "object": _Decoder.object_, "unencodable": _Decoder.unencodable_}
+
+
+def _check_hashes(keys: list[Any]) -> None:
+    """Refuse keys whose hashes collide en masse (ints are easy to pick so): a set or dict of them would
+    take time quadratic in their number to build, and every lookup after. Unhashable keys are an error."""
+    try:
+        if len(keys) < _COLLISION_CHECK:
+            for key in keys:
+                hash(key)
+            return
+        distinct = len(set(map(hash, keys)))  # hash values hash to themselves: no collisions among them
+    except TypeError as exc:
+        raise ValueError(f"not a tagged encoding: {exc}") from None
+    if distinct * 2 < len(keys):
+        raise ValueError(f"not a tagged encoding: {len(keys)} keys with only {distinct} distinct hashes")
+
+
+def decode(encoded: Any, *, strict: bool = False) -> Any:
+    """The Python value an encoding stands for; ``object`` and ``unencodable`` become :class:`Opaque`.
+
+    Safe on anything: whatever ``encoded`` holds, this returns in time linear in its size or raises
+    ValueError (a malformed encoding, colliding set or dict keys, nesting deeper than any encoding). With
+    ``strict=True`` an ``object`` or ``unencodable`` is a ValueError too (only plain data decodes).
+    """
+    try:
+        return _Decoder(strict).decode(encoded, 0)
+    except ValueError:
+        raise
+    except (TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+        raise ValueError(f"not a tagged encoding: {exc}") from None
 
 
 def dumps(value: Any, **options: Any) -> str:

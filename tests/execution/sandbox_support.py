@@ -16,7 +16,7 @@ BACKENDS = [pytest.param("local", id="local"), pytest.param("docker", id="docker
 LEFTOVERS_PROBE = """\
 import os
 me = os.getpid()
-processes = sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me))
+processes = sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me, os.getppid()))
 files = sorted(os.path.join(top, name) for top in ("/tmp", "/dev/shm") if os.path.isdir(top)
                for name in os.listdir(top))
 print(processes, files, os.listdir("."), os.getcwd())

@@ -112,16 +112,16 @@ HOSTILE = {
     # The copy's verdict surely arrives first: only the sender check can turn it away.
     "a forked copy reports first": Hostile(
         "import os\npid = os.fork()\nif pid:\n    os.waitpid(pid, 0)\n    os._exit(0)\n" + RIGHT, FAILED, "SystemExit"),
-    # -- the worker and the runner -------------------------------------------------------------------------
-    "os.kill(os.getppid(), 9)": Hostile("import os\nos.kill(os.getppid(), 9)\n" + RIGHT, FAILED, "PermissionError",
-                                        elsewhere={"docker": (PASSED, None)}),  # PID 1 ignores it
-    "SIGINT to the worker": Hostile("import os, signal\nos.kill(os.getppid(), signal.SIGINT)\n" + RIGHT, FAILED,
-                                    "PermissionError", elsewhere={"docker": (PASSED, None)}),
-    # The worker (PID 1) leads its process group, 1: killpg(1) means kill(-1), which finds no process to kill.
-    "os.killpg of the worker's group": Hostile("import os\nos.killpg(os.getpgid(os.getppid()), 9)\n" + RIGHT,
-                                               FAILED, "ProcessLookupError"),
-    "os.kill(-1, SIGKILL)": Hostile("import os, signal\nos.kill(-1, signal.SIGKILL)\n" + RIGHT, FAILED,
-                                    "ProcessLookupError"),
+    # -- the worker, the judge and the runner ----------------------------------------------------------------
+    # The program's parent is its judge, a process of the same user id: a program can kill it (its own run
+    # then crashes: never a pass), not the worker, which runs the next program as before.
+    "os.kill(os.getppid(), 9)": Hostile("import os\nos.kill(os.getppid(), 9)\n" + RIGHT, CRASHED),
+    "SIGINT to the judge": Hostile("import os, signal\nos.kill(os.getppid(), signal.SIGINT)\n" + RIGHT, PASSED),
+    "os.killpg of the judge's group": Hostile("import os\nos.killpg(os.getpgid(os.getppid()), 9)\n" + RIGHT,
+                                              CRASHED),
+    "os.kill(-1, SIGKILL)": Hostile("import os, signal\nos.kill(-1, signal.SIGKILL)\n" + RIGHT, CRASHED),
+    "the worker, PID 1": Hostile("import os\nos.kill(1, 9)\n" + RIGHT, FAILED, "PermissionError",
+                                 elsewhere={"docker": (PASSED, None)}),  # there PID 1 ignores it
     "setuid(0)": Hostile("import os\nos.setuid(0)\n", FAILED, "PermissionError", test=None),
     "the worker's memory": Hostile("open('/proc/1/mem', 'rb').read(1)\n", FAILED, "PermissionError", test=None),
     "a new user namespace": Hostile(dedent("""
