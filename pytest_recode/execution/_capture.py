@@ -35,6 +35,17 @@ class Capture:
         self.total = 0
         self.sink = -1
 
+    def add(self, chunk: bytes) -> None:
+        """Output that did not come through the pipe (the judge's own prints)."""
+        self.total += len(chunk)
+        if len(self.data) < self.limit:
+            self.data += chunk[: self.limit - len(self.data)]
+
+    def close(self) -> None:
+        if self.sink >= 0:
+            os.close(self.sink)
+            self.sink = -1
+
     def read(self) -> None:
         """Take everything the pipe holds now."""
         while True:

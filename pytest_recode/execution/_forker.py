@@ -7,20 +7,22 @@ So the forker holds only what judges and programs need (preloaded modules, compi
 per job is a handful of system calls on a few small objects.
 
 It speaks to the host on two descriptors (the worker's stdin and stdout, see ``_worker.py``). Each job
-comes as an 8-byte header (the sizes of the two parts, big-endian), the job's settings as JSON, then the
-program's text as UTF-8, which is read into a buffer of its own and never becomes an object of this
-process: the judge and the program inherit it, and it is zeroed once they are gone, so that no later
-program finds it in the memory it inherits. The forker answers with frames, a 4-byte length then a type
+comes as a few fixed-size numbers (:data:`HEADER`: this process parses nothing per job), the settings the
+program and the judge read (JSON, passed on as it is), the test's source where this process must compile
+it, then the program's text as UTF-8, which is read into a buffer of its own and never becomes an object of
+this process: the program inherits it, the judge gets a copy, and it is zeroed once the program is gone,
+so that no later program finds it in the memory it inherits. The forker answers with frames, a 4-byte length then a type
 byte: ``J`` a JSON object of its own (``ready`` first, then one status per job), ``T`` the bytes the
 job's judge sent (its outcome and verdict frames, passed on as they come, through a buffer zeroed
 likewise; the host takes the judge's frames out of them, and drops a frame the judge did not finish).
 
-Per job: fork the judge with a fresh pipe for its frames; pass them on until it ends (killing it at the
-timeout plus a margin, should it not end by itself); kill every process the program left (as PID 1 of its
-namespace, ``kill(-1)`` reaches exactly them); check that the work area is clean (see ``_workdir.py``) and
-that no socket outlived the program (one kept alive by passing it to itself would stay in the worker's
-network namespace, reachable by the next program): where either fails, the status asks the host to
-replace the worker.
+Per job: fork the program with pipes of its own (an empty stdin, stdout, stderr, its reports to the judge,
+the judge's requests) and hand their other ends to the judge (``_judge.py``, a process the forker forked
+once, which never forks: see there); pass the judge's frames on until it says the job is judged (killing
+it at the timeout plus a margin, should it not); kill the program and every process it left; check that
+the work area is clean (see ``_workdir.py``) and that no socket outlived the program (one kept alive by
+passing it to itself would stay in the worker's network namespace, reachable by the next program): where
+either fails, the status asks the host to replace the worker.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ import sys
 import time
 from typing import Any
 
-from . import _describe, _judge, _program, _serialize  # noqa: F401 - loaded here, so no judge loads them
+from . import _control, _describe, _judge, _program, _serialize  # noqa: F401 - loaded here, once
 from ._frames import dumps, loads
 from ._workdir import WorkArea
 
-__all__ = ["PRELOAD", "TEST_SLOTS", "Forker", "freeze", "kill_leftovers", "secure", "warm"]
+__all__ = ["HEADER", "PRELOAD", "TEST_SLOTS", "Forker", "freeze", "secure", "warm"]
 
 #: Modules most HumanEval/MBPP programs and tests import, loaded once here so no child pays for them.
 #: Only those: each module with a C library adds mappings every fork must copy (``bisect`` and ``heapq``,
@@ -46,45 +48,26 @@ __all__ = ["PRELOAD", "TEST_SLOTS", "Forker", "freeze", "kill_leftovers", "secur
 #: that use them), and `random` and `threading` add after-fork hooks.
 PRELOAD = ("re", "math", "collections", "typing", "itertools", "functools", "copy", "operator", "string")
 TEST_SLOTS = 512  # compiled tests kept (the host picks the slot of each)
+#: The numbers that start each job's message, by their sizes in bytes, big-endian: the sizes of the
+#: settings, the test's source (0: the slot's test is compiled already) and the program's text; the job's
+#: id; its test's slot + 1 (0: none); its timeout in microseconds; its memory, file size and process limits;
+#: its kind (0 run, 1 tests, 2 call).
+HEADER = (4, 4, 4, 8, 4, 8, 4, 4, 4, 1)
+_KINDS = ("run", "tests", "call")
+_NO_TEST = (None, b"", ())
 _BACKSTOP_S = 0.5  # beyond a job's timeout, for a judge that did not end it itself (the program stopped it)
 _BUFFER = 1 << 16
+_JUDGE_UID_OFFSET = 5_000_000  # programs' ids are 200000 + a pid: no overlap
+_JUDGE_JOBS = 256  # jobs a judge judges before a fresh one takes over (its memory, its modules)
 
 
-def test_names(code: Any) -> tuple[str, ...]:
-    """Every global or attribute name the test code uses: the names it might take from the program."""
-    names: set[str] = set()
-    stack = [code]
-    while stack:
-        current = stack.pop()
-        names.update(current.co_names)
-        stack.extend(const for const in current.co_consts if hasattr(const, "co_names"))
-    return tuple(sorted(names))
-
-
-def kill_leftovers(pid1: bool, pid: int) -> None:
-    """Kill every process the program left, once the judge (``pid``, the program's parent) is reaped."""
-    if not pid1:
-        try:
-            os.killpg(pid, signal.SIGKILL)  # the best we can do without a PID namespace
-        except OSError:
-            pass
-        return
-    # PID 1 of its namespace: every other process in it belongs to the program and descends from us (an
-    # orphan is re-parented to us). None left, the common case: asking costs no walk over every process of
-    # the machine, as kill(-1) does.
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return
-    while True:  # a process killed while forking leaves no child behind: kill again until none is left
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
+def _ends_soon(pidfd: int | None) -> bool:
+    """Whether the program ends within a few milliseconds (the judge, done with it, closed its requests)."""
+    if pidfd is None:
+        return False
+    watch = select.poll()
+    watch.register(pidfd, select.POLLIN)
+    return bool(watch.poll(10))
 
 
 def _write_all(fd: int, parts: list[Any]) -> None:
@@ -121,6 +104,11 @@ class Forker:
         self.program_limits: list[tuple[int, int, int]] = []  # limits only the program's process sets
         self.fd_ceiling = 1024
         self.sockets = self._unix_sockets() if private_net else None
+        # The judge: a user id of its own where programs get one (a program then cannot even signal it).
+        self.judge_uid = None if child_uid is None else child_uid + _JUDGE_UID_OFFSET
+        self.judge: tuple[int, Any, int, int | None] | None = None  # (pid, channel, result pipe, pidfd)
+        self.judged = 0
+        self.groups: list[int] = []  # the programs' process groups of this job (without a PID namespace)
 
     # -- the host's side ---------------------------------------------------------------------------------
     def send(self, frame: dict[str, Any]) -> None:
@@ -158,61 +146,166 @@ class Forker:
 
     def serve(self) -> None:
         """One job per message from the host, until it closes our input. Never returns."""
+        total = sum(HEADER)
         while True:
-            header = self._read_exact(8)
-            meta = header and self._read_exact(int.from_bytes(header[:4], "big"))
-            size = int.from_bytes(header[4:], "big") if header else 0
-            if meta is None or not self._read_program(size):
+            head = self._read_exact(total)
+            if head is None:
                 os._exit(0)  # the host is gone
-            self.run(loads(meta), size)
+            numbers, at = [], 0
+            for size in HEADER:
+                numbers.append(int.from_bytes(head[at:at + size], "big"))
+                at += size
+            meta_size, source_size, size = numbers[:3]
+            meta = self._read_exact(meta_size)
+            source = self._read_exact(source_size) if source_size else None
+            if meta is None or (source_size and source is None) or not self._read_program(size):
+                os._exit(0)
+            self.run(numbers, meta, source, size)
 
-    # -- one job -----------------------------------------------------------------------------------------
-    def run(self, meta: dict[str, Any], size: int) -> None:
-        slot = meta.get("slot", -1)
-        if meta.get("test") is not None:
-            code = _compile_test(meta["test"])
-            self.tests[slot] = (code, meta["test"], test_names(code) if code is not None else ())
-        job = {key: meta.get(key) for key in ("kind", "entry_point", "inputs", "value_limit", "output_limit",
-                                              "timeout", "nonce")}
-        job["test_code"], job["test"], job["names"] = self.tests[slot] if slot >= 0 else (None, None, ())
-        self._set_limits(meta)
-        job["limits"] = self.program_limits
+    # -- one job -------------------------------------------------------------------------------------------
+    def run(self, numbers: list[int], meta: bytes, source: bytes | None, size: int) -> None:
+        _, _, _, job_id, slot, timeout_us, memory_mb, file_size_mb, max_processes, kind = numbers
+        slot -= 1
+        if source is not None:
+            code = _compile_test(source.decode("utf-8", "surrogatepass"))
+            self.tests[slot] = (code, source, _judge.test_names(code) if code is not None else ())
+        test = self.tests[slot] if slot >= 0 else _NO_TEST
+        timeout = timeout_us / 1e6
+        self._set_limits(timeout, memory_mb, file_size_mb, max_processes)
         self.work.enter()
-        read_end, write_end = os.pipe()
-        deadline = time.monotonic() + meta["timeout"] + _BACKSTOP_S + meta["timeout"] / 10
-        pid = os.fork()
-        if pid == 0:
-            self._judge(job, write_end, size)
-        os.close(write_end)
+        self._start_judge()
+        judge_pid, channel, judge_pidfd = self.judge  # type: ignore[misc]
+        deadline = time.monotonic() + timeout + _BACKSTOP_S + timeout / 10
+        program = memoryview(self.program)[:size]
+        job = (meta, test, _KINDS[kind] == "tests" and test[0] is not None)  # the program's side of it
+        # After a fork, every page this process writes costs a fault (a copy, while the child lives): so it
+        # sleeps until the program ends, the judge speaks, or the judge dies. (The judge writes its frames for
+        # the host itself, on our output, before it says "D"; nothing of ours is written there meanwhile.)
+        watch = select.poll()
+        for fd in (channel.fd, judge_pidfd):
+            if fd is not None:
+                watch.register(fd, select.POLLIN)
+        pid, pidfd = self._program(job, program, channel, True)
+        if pidfd is not None:
+            watch.register(pidfd, select.POLLIN)
+        judged = timed_out = False
         try:
-            wait_status, timed_out = self._relay(pid, read_end, deadline)
+            while not judged:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    timed_out = True
+                    break
+                short = (pid and pidfd is None) or judge_pidfd is None
+                for ready, _ in watch.poll(min(remaining, 0.005 if short else remaining) * 1000 + 1):
+                    if ready == pidfd or (ready == channel.fd and pid and _ends_soon(pidfd)):
+                        pid, pidfd = self._ended(pid, pidfd, watch, channel)
+                    if ready == channel.fd:
+                        channel.read()
+                        while (message := channel.pop()) is not None:
+                            if message[0] == b"D":
+                                judged = True
+                            elif message[0] == b"A":  # the record was not the judge's run: a fresh program
+                                self._end_program(pid, pidfd, watch)
+                                pid, pidfd = self._program((meta, test, False), program, channel, False)
+                                if pidfd is not None:
+                                    watch.register(pidfd, select.POLLIN)
+                        judged = judged or channel.closed  # (the judge is gone: its end tells)
+                    elif ready == judge_pidfd:
+                        judged = True
+                if pid and pidfd is None and os.waitpid(pid, os.WNOHANG)[0]:  # no pidfd here: look
+                    pid, pidfd = self._ended(pid, pidfd, watch, channel)
+                if judge_pidfd is None and os.waitpid(judge_pid, os.WNOHANG)[0]:
+                    judged = True
         finally:
-            os.close(read_end)
-            kill_leftovers(self.pid1, pid)
+            self._end_program(pid, pidfd, watch)
+            judge_status = self._judge_gone(timed_out)
             memoryview(self.program)[:size] = bytes(size)
-            self.relay_view[: self.relay_used] = bytes(self.relay_used)
-            self.relay_used = 0
         recycle = not self.work.leave() or self._sockets_left()
-        self.send({"status": wait_status, "timed_out": timed_out, "recycle": recycle, "id": meta.get("id")})
+        status = b'{"status":%d,"timed_out":%s,"recycle":%s,"id":%d}' % (
+            judge_status, b"true" if timed_out else b"false", b"true" if recycle else b"false", job_id)
+        _write_all(self.out, [(len(status) + 1).to_bytes(4, "big") + b"J", status])
         if recycle:
             os._exit(0)  # no job after this one here: the host starts a fresh worker
 
-    def _judge(self, job: dict[str, Any], result_end: int, size: int) -> None:
-        """In the fresh child: the job's judge. Never returns."""
+    def _program(self, job: tuple[bytes, Any, bool], program: memoryview, channel: Any,
+                 first: bool) -> tuple[int, int | None]:
+        """Fork the program with fresh pipes (stdout, stderr, its reports, and, where the judge will call it
+        call by call, the judge's requests); hand the judge their other ends first, with the job (``first``)
+        or, for a fresh program of the same job, without; then the pid and start time."""
+        meta, test, record = job
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        request_r, request_w = os.pipe() if test[0] is not None and not record else (-1, -1)
+        ends = [fd for fd in (out_r, err_r, reply_r, request_w) if fd >= 0]
         try:
-            os.dup2(result_end, 3)
-            os.closerange(4, self.fd_ceiling)
-        except BaseException:  # noqa: BLE001
-            os._exit(_judge.SETUP_FAILED)
-        _judge.run(job, 3, memoryview(self.program)[:size], self._become)
+            if first:
+                sizes = len(meta).to_bytes(4, "big") + len(test[1]).to_bytes(4, "big")
+                channel.send(b"J", [sizes, meta, test[1], program], fds=ends)
+            else:
+                channel.send(b"R", b"", fds=ends)
+        except OSError:
+            pass  # the judge is gone: its end tells
+        for fd in ends:
+            os.close(fd)
+        top = max(self.fd_ceiling, out_w, err_w, reply_w, request_r) + 1
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            _judge.become_program(job, program, (out_w, err_w, reply_w, request_r), top, self._become)
+        # From here on, every page written costs a fault: as little as can be, until the program ends.
+        for fd in (out_w, err_w, reply_w, request_r):
+            if fd >= 0:
+                os.close(fd)
+        self.groups.append(pid)  # (its process group, where it has one)
+        try:
+            channel.send(b"P", pid.to_bytes(4, "big") + int(started * 1e9).to_bytes(8, "big"))
+        except OSError:
+            pass
+        try:
+            pidfd: int | None = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            pidfd = None  # an old kernel: look now and then instead
+        return pid, pidfd
+
+    def _ended(self, pid: int, pidfd: int | None, watch: Any, channel: Any) -> tuple[int, None]:
+        """The program ended: reap it, and tell the judge how."""
+        status = os.waitpid(pid, 0)[1]
+        if pidfd is not None:
+            watch.unregister(pidfd)
+            os.close(pidfd)
+        try:
+            channel.send(b"E", status.to_bytes(4, "big"))
+        except OSError:
+            pass
+        return 0, None
+
+    def _end_program(self, pid: int, pidfd: int | None, watch: Any) -> None:
+        """Kill the program (``pid``, 0 once reaped) and all it left."""
+        if pidfd is not None:
+            watch.unregister(pidfd)
+            os.close(pidfd)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+        if not self.pid1:
+            for group in self.groups:
+                try:
+                    os.killpg(group, signal.SIGKILL)  # the best there is without a PID namespace
+                except OSError:
+                    pass
+            self.groups.clear()
+        self._kill_leftovers()
 
     def _become(self) -> None:
-        """Turn the fresh child into a judge: limits, its own process group (without a PID namespace, for
-        killpg), the programs' user id. Any failure ends it as a sandbox error (see ``_judge.run``)."""
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        """Turn the fresh child into the program's process: limits, user id; without a PID namespace, a
+        process group of its own (for killpg)."""
         if not self.pid1:
-            os.setsid()
-        for which, soft, hard in self.each:
+            os.setpgid(0, 0)
+        for which, soft, hard in self.each + self.program_limits:
             resource.setrlimit(which, (soft, hard))
         uid = self.child_uid
         if uid is not None:
@@ -220,66 +313,105 @@ class Forker:
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
 
-    def _relay(self, pid: int, fd: int, deadline: float) -> tuple[int, bool]:
-        """Pass the judge's frames on until it ends; (its wait status, killed at the deadline)."""
+    def _kill_leftovers(self) -> None:
+        """Kill every process the program left (not the judge). As PID 1 of the namespace, every other
+        process in it descends from us, and an orphan is re-parented to us: kill our children but the judge
+        until none is left (none, the common case: one read of our list of children)."""
+        if not self.pid1:
+            return  # (the programs' process groups: killed with them, see _end_program)
+        judge_pid = self.judge[0] if self.judge else -1
+        while True:
+            others = [child for child in self._children() if child != judge_pid]
+            if not others:
+                return
+            for child in others:
+                try:
+                    os.kill(child, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            for child in others:
+                try:
+                    os.waitpid(child, 0)
+                except ChildProcessError:
+                    pass
+
+    def _children(self) -> list[int]:
+        fd = os.open(f"/proc/self/task/{os.getpid()}/children", os.O_RDONLY)
+        try:
+            data = os.read(fd, 1 << 16)
+        finally:
+            os.close(fd)
+        return [int(field) for field in data.split()]
+
+    # -- the judge -------------------------------------------------------------------------------------------
+    def _start_judge(self) -> None:
+        if self.judge is not None:
+            return
+        ours, theirs = _control.pair()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                keep = sorted({theirs.fileno(), self.out})
+                start = 3
+                for fd in keep:
+                    os.closerange(start, fd)
+                    start = fd + 1
+                os.closerange(start, self.fd_ceiling + 16)
+                os.setsid()  # outside every program's process group
+                os.chdir("/")  # not in the work directory, which is the programs' (and renewed under it)
+                uid = self.judge_uid
+                if uid is not None:
+                    os.setgroups(())
+                    os.setresgid(uid, uid, uid)
+                    os.setresuid(uid, uid, uid)
+            except BaseException:  # noqa: BLE001
+                os._exit(_judge.SETUP_FAILED)
+            _judge.serve(_control.Channel(theirs), self.out)
+        theirs.close()
         try:
             pidfd: int | None = os.pidfd_open(pid)
         except (AttributeError, OSError):
-            pidfd = None  # an old kernel: look now and then instead
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        if pidfd is not None:
-            poller.register(pidfd, select.POLLIN)
-        ended: tuple[int, bool] | None = None
-        try:
-            while ended is None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    os.kill(pid, signal.SIGKILL)
-                    ended = (os.waitpid(pid, 0)[1], True)
-                    break
-                for ready, _ in poller.poll(min(remaining, 0.005 if pidfd is None else remaining) * 1000 + 1):
-                    if ready == fd:
-                        if not self._forward(fd):
-                            poller.unregister(fd)
-                    else:
-                        ended = (os.waitpid(pid, 0)[1], False)
-                if ended is None and pidfd is None:
-                    done, status = os.waitpid(pid, os.WNOHANG)
-                    if done:
-                        ended = (status, False)
-        finally:
+            pidfd = None
+        self.judge = (pid, _control.Channel(ours), pidfd)
+        self.judged = 0
+
+    def _judge_gone(self, timed_out: bool) -> int:
+        """After a job: if the judge died, hung (``timed_out``) or judged enough, end it (a fresh one takes
+        the next job). Its wait status where it died, else 0."""
+        pid, channel, pidfd = self.judge  # type: ignore[misc]
+        self.judged += 1
+        status = 0
+        done, waited = os.waitpid(pid, os.WNOHANG)
+        if timed_out and not done:
+            os.kill(pid, signal.SIGKILL)
+            done, waited = os.waitpid(pid, 0)
+        if done:
+            status = waited
+        if done or self.judged >= _JUDGE_JOBS:
+            channel.close()
+            if not done:
+                os.waitpid(pid, 0)  # it ends at the end of its channel
             if pidfd is not None:
                 os.close(pidfd)
-        while self._forward(fd):  # the judge is gone, and only it held the pipe: the rest, to its end
-            pass
-        return ended
+            self.judge = None
+        return status
 
-    def _forward(self, fd: int) -> bool:
-        got = os.readv(fd, [self.relay_view])
-        if not got:
-            return False
-        self.relay_used = max(self.relay_used, got)
-        _write_all(self.out, [(got + 1).to_bytes(4, "big") + b"T", self.relay_view[:got]])
-        return True
-
-    def _set_limits(self, meta: dict[str, Any]) -> None:
-        """The resource limits of the job's processes: those the same for every job of this worker, set on
-        this process once (judges and programs inherit them), and each process's own (CPU time)."""
-        key = (int(meta["timeout"]), meta["memory_mb"], meta["file_size_mb"], meta["max_processes"])
+    def _set_limits(self, timeout: float, memory_mb: int, file_size_mb: int, max_processes: int) -> None:
+        """The resource limits of the job's programs: those the same for every job of this worker, set on
+        this process once (programs inherit them), and each program's own (CPU time)."""
+        key = (int(timeout), memory_mb, file_size_mb, max_processes)
         if key == self.limits_key:
             return
-        cpu = int(meta["timeout"]) + 2
-        own = [(resource.RLIMIT_AS, meta["memory_mb"] << 20, meta["memory_mb"] << 20),
+        cpu = int(timeout) + 2
+        own = [(resource.RLIMIT_AS, memory_mb << 20, memory_mb << 20),
                (resource.RLIMIT_CORE, 0, 0),
-               (resource.RLIMIT_FSIZE, meta["file_size_mb"] << 20, meta["file_size_mb"] << 20),
+               (resource.RLIMIT_FSIZE, file_size_mb << 20, file_size_mb << 20),
                (resource.RLIMIT_NOFILE, 256, 256)]
         each = [(resource.RLIMIT_CPU, cpu, cpu + 1)]  # SIGXCPU first, SIGKILL a second later
         # Counted per user: only meaningful where the program's user id is its alone. Not on a forker that
-        # shares the programs' user id (its own forks would count), and there only on the program itself:
-        # its judge must fork it whatever else that user id runs (every Docker container's, say).
-        nproc = (resource.RLIMIT_NPROC, meta["max_processes"], meta["max_processes"])
+        # shares the programs' user id (its own forks would count), and there only on the program itself.
         # In a container, whose user id every container shares, its process limit (a cgroup) does this.
+        nproc = (resource.RLIMIT_NPROC, max_processes, max_processes)
         if self.child_uid is not None:
             own.append(nproc)
             self.program_limits = []
@@ -290,29 +422,31 @@ class Forker:
             for which, soft, hard in own:
                 resource.setrlimit(which, (soft, hard))
         except (OSError, ValueError):
-            each = own + each  # not here: each judge sets them on itself
+            each = own + each  # not here: each program sets them on itself
         self.limits_key, self.each = key, each
 
     # -- leftovers ---------------------------------------------------------------------------------------
     def _unix_sockets(self) -> int | None:
-        """The size of the network namespace's socket table (read into the relay buffer, zeroed after)."""
+        """How many sockets the network namespace holds (its table read into the relay buffer, zeroed after:
+        a program's socket names never become an object here)."""
         try:
             fd = os.open("/proc/self/net/unix", os.O_RDONLY)
         except OSError:
             return None
-        total = 0
         try:
-            while got := os.readv(fd, [self.relay_view]):
-                total += got
-                self.relay_used = max(self.relay_used, got)
+            got = os.readv(fd, [self.relay_view])
+            lines = self.relay.count(b"\n", 0, got)
+            if got == len(self.relay):
+                lines += 1 << 20  # more than fit: more than there should be
         finally:
             os.close(fd)
-            self.relay_view[: self.relay_used] = bytes(self.relay_used)
-            self.relay_used = 0
-        return total
+        self.relay_view[:got] = bytes(got)
+        return lines - 1
 
     def _sockets_left(self) -> bool:
-        return self.sockets is not None and self._unix_sockets() != self.sockets
+        """Whether a socket outlived the program (the judge's channel is two of those there are)."""
+        expected = (self.sockets or 0) + (2 if self.judge is not None else 0)
+        return self.sockets is not None and self._unix_sockets() != expected
 
 
 def _within(wanted: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -366,13 +500,9 @@ def warm() -> None:
         except ImportError:
             pass
     sys.argv = ["program.py"]
-    # Quicken the code every job runs, here, so children inherit it specialized (in each child, writes to
-    # it would be copies).
-    sample = [1, "a", (2.5, None), {3: [True]}, {4}]
-    for _ in range(12):
-        encoded = _serialize.encode(sample, strict=True)
-        loads(dumps({"k": "ret", "v": encoded, "p": 1}))
-        _serialize.decode(encoded, strict=True)
+    from ._warmup import warm_up
+
+    warm_up()
 
 
 def freeze(*, trim: bool = True) -> None:

@@ -17,11 +17,12 @@ import time
 from typing import Any
 
 from ._capture import ended_verdict
+from ._forker import HEADER, TEST_SLOTS
 from ._frames import dumps, loads
 
-__all__ = ["TEST_SLOTS", "ForkerLink", "WorkerLost"]
+__all__ = ["ForkerLink", "WorkerLost"]
 
-TEST_SLOTS = 512  # as the forker keeps them
+_KINDS = {"run": 0, "tests": 1, "call": 2}
 _FORKER_FRAME_LIMIT = 1 << 20  # the forker's frames: its own small JSON, or at most 64 KiB of the judge's
 _STATUSES = ("passed", "failed", "timeout", "crashed", "sandbox_error")
 
@@ -74,7 +75,7 @@ class ForkerLink:
         outcomes: list[dict[str, Any]] = []
         verdict: dict[str, Any] | None = None
         while True:
-            kind, payload = self._forker_frame(deadline)
+            kind, payload = self._forker_frame(deadline, 8 * job["value_limit"] + (8 << 20))
             if kind == b"J":
                 return self._response(job, verdict, outcomes, _json(payload), sent)
             self._judge += payload
@@ -88,13 +89,20 @@ class ForkerLink:
 
     # -- messages --------------------------------------------------------------------------------------------
     def _message(self, job: dict[str, Any], nonce: str) -> bytes:
+        """The forker's message for ``job`` (see ``_forker.py``): what the forker itself needs, as fixed-size
+        numbers (it parses nothing per job), then the settings the program and the judge read, the test's
+        source where the forker must compile it, and the program's text."""
         slot, test = self._slot(job["test"]) if job.get("kind") == "tests" else (-1, None)
-        meta = {key: job.get(key) for key in ("id", "kind", "timeout", "memory_mb", "file_size_mb", "max_processes",
-                                              "value_limit", "output_limit", "entry_point", "inputs")}
-        meta.update(slot=slot, test=test, nonce=nonce)
+        meta = {key: job.get(key) for key in ("kind", "timeout", "value_limit", "output_limit", "entry_point",
+                                              "inputs")}
+        meta["nonce"] = nonce
         body = dumps(meta, allow_nan=False)
+        source = b"" if test is None else test.encode("utf-8", "surrogatepass")
         program = job["program"].encode("utf-8", "surrogatepass")
-        return len(body).to_bytes(4, "big") + len(program).to_bytes(4, "big") + body + program
+        numbers = (len(body), len(source), len(program), job["id"], slot + 1, round(job["timeout"] * 1e6),
+                   job["memory_mb"], job["file_size_mb"], job["max_processes"], _KINDS[job["kind"]])
+        head = b"".join(number.to_bytes(size, "big") for number, size in zip(numbers, HEADER))
+        return head + body + source + program
 
     def _slot(self, source: str) -> tuple[int, str | None]:
         """The forker's slot for this test's compiled code, and its source if the forker must compile it."""
@@ -118,12 +126,14 @@ class ForkerLink:
             self._pending = self._pending[written:]
 
     # -- frames ----------------------------------------------------------------------------------------------
-    def _forker_frame(self, deadline: float) -> tuple[bytes, bytes]:
+    def _forker_frame(self, deadline: float, limit: int = 0) -> tuple[bytes, bytes]:
+        """The next frame of the worker's output (the forker's own, or the judge's): kind and payload."""
         stream = self._stream
+        limit = max(limit, _FORKER_FRAME_LIMIT)
         while True:
             if len(stream) >= 5:
                 end = 4 + int.from_bytes(stream[:4], "big")
-                if end > _FORKER_FRAME_LIMIT + 4 or end < 5 or stream[4:5] not in (b"J", b"T"):
+                if end > limit + 4 or end < 5 or stream[4:5] not in (b"J", b"T"):
                     raise WorkerLost("the worker sent a malformed frame")
                 if len(stream) >= end:
                     kind, payload = bytes(stream[4:5]), bytes(stream[5:end])

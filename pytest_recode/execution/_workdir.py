@@ -5,8 +5,8 @@ tmpfs, ``/tmp`` (or wherever the work root is) and ``/dev/shm``, private to the 
 starts in an empty ``<root>/work`` that nothing of an earlier program may reach. Deleting and making it
 anew for every program costs a score of system calls; instead, after each program, :class:`WorkArea`
 compares a fingerprint of those directories with the one taken when they were clean: entry counts (a
-tmpfs directory's size grows by a fixed amount per entry, checked at start), identity, owner, mode, times
-and extended attributes. Any difference, or a file system that does not count entries so, and everything
+tmpfs directory's size grows by a fixed amount per entry, checked at start), identity, owner, mode and
+times (the change time included, which every change to the inode moves). Any difference, or a file system that does not count entries so, and everything
 is wiped and made anew. Without a private file system (``plain``) each program gets a fresh directory,
 deleted after it.
 
@@ -137,16 +137,14 @@ class WorkArea:
         return os.path.join(self.work_root, self.name)
 
     def _fingerprint(self) -> Any:
+        # The change time moves with every change to a directory's inode a program can make (its mode, owner,
+        # extended attributes, times, entries), and no one can set it back. (Another directory renamed into
+        # its place would have to come from somewhere: one more entry, or one less link of the one we hold.)
         marks: list[Any] = []
         for fd in (*self.root_fds, self.work_fd):
             st = os.fstat(fd)
-            # Extended attributes only where programs might set them: a sticky directory of someone else's
-            # takes none from them (nor an ACL, which is one).
-            theirs = self.uid is None or st.st_uid == self.uid or not st.st_mode & 0o1000
             marks.append((st.st_ino, st.st_mode, st.st_uid, st.st_gid, st.st_nlink, st.st_size, st.st_atime_ns,
-                          st.st_mtime_ns, _xattrs(fd) if theirs else None))
-        # (Another directory renamed into its place would have to come from somewhere: one more entry, or
-        # one less link of the one we hold.)
+                          st.st_mtime_ns, st.st_ctime_ns))
         return marks
 
     def _counts_entries(self) -> bool:

@@ -12,11 +12,17 @@ from pytest_recode.execution import Sandbox, SandboxConfig, open_sandbox
 
 BACKENDS = [pytest.param("local", id="local"), pytest.param("docker", id="docker", marks=pytest.mark.docker)]
 
-#: A probe run after hostile programs: every process but the worker and itself, every file left behind.
+#: A probe run after hostile programs: every process but the worker, the judge and itself, every file left
+#: behind. The judge is the oldest process besides the worker (it outlives every program: anything a program
+#: left behind is younger).
 LEFTOVERS_PROBE = """\
 import os
 me = os.getpid()
-processes = sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me, os.getppid()))
+def started(pid):
+    return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])
+others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+judge = min(others, key=started, default=None)
+processes = sorted(p for p in others if p != judge)
 files = sorted(os.path.join(top, name) for top in ("/tmp", "/dev/shm") if os.path.isdir(top)
                for name in os.listdir(top))
 print(processes, files, os.listdir("."), os.getcwd())

@@ -113,15 +113,19 @@ HOSTILE = {
     "a forked copy reports first": Hostile(
         "import os\npid = os.fork()\nif pid:\n    os.waitpid(pid, 0)\n    os._exit(0)\n" + RIGHT, FAILED, "SystemExit"),
     # -- the worker, the judge and the runner ----------------------------------------------------------------
-    # The program's parent is its judge, a process of the same user id: a program can kill it (its own run
-    # then crashes: never a pass), not the worker, which runs the next program as before.
-    "os.kill(os.getppid(), 9)": Hostile("import os\nos.kill(os.getppid(), 9)\n" + RIGHT, CRASHED),
-    "SIGINT to the judge": Hostile("import os, signal\nos.kill(os.getppid(), signal.SIGINT)\n" + RIGHT, PASSED),
-    "os.killpg of the judge's group": Hostile("import os\nos.killpg(os.getpgid(os.getppid()), 9)\n" + RIGHT,
-                                              CRASHED),
-    "os.kill(-1, SIGKILL)": Hostile("import os, signal\nos.kill(-1, signal.SIGKILL)\n" + RIGHT, CRASHED),
-    "the worker, PID 1": Hostile("import os\nos.kill(1, 9)\n" + RIGHT, FAILED, "PermissionError",
-                                 elsewhere={"docker": (PASSED, None)}),  # there PID 1 ignores it
+    # The program's parent is the worker (root, or PID 1 of the container, which ignores signals it has no
+    # handler for). Its judge runs under a user id of its own where the worker is root: no signal reaches it
+    # (kill(-1) still returns 0, having tried it); in a container it shares the programs' user id, and a
+    # program that kills it crashes its own run, and only that.
+    "os.kill(os.getppid(), 9)": Hostile("import os\nos.kill(os.getppid(), 9)\n" + RIGHT, FAILED, "PermissionError",
+                                        elsewhere={"docker": (PASSED, None)}),
+    "SIGINT to the worker": Hostile("import os, signal\nos.kill(os.getppid(), signal.SIGINT)\n" + RIGHT, FAILED,
+                                    "PermissionError", elsewhere={"docker": (PASSED, None)}),
+    # The worker leads its process group, 1: killpg(1) means kill(-1).
+    "os.killpg of the worker's group": Hostile("import os\nos.killpg(os.getpgid(os.getppid()), 9)\n" + RIGHT,
+                                               PASSED, elsewhere={"docker": (CRASHED, None)}),
+    "os.kill(-1, SIGKILL)": Hostile("import os, signal\nos.kill(-1, signal.SIGKILL)\n" + RIGHT, PASSED,
+                                    elsewhere={"docker": (CRASHED, None)}),
     "setuid(0)": Hostile("import os\nos.setuid(0)\n", FAILED, "PermissionError", test=None),
     "the worker's memory": Hostile("open('/proc/1/mem', 'rb').read(1)\n", FAILED, "PermissionError", test=None),
     "a new user namespace": Hostile(dedent("""
