@@ -189,6 +189,7 @@ class Forker:
         if pidfd is not None:
             watch.register(pidfd, select.POLLIN)
         judged = timed_out = False
+        recycle: bool | None = None  # once the program is gone: whether it left what we cannot clear
         try:
             while not judged:
                 remaining = deadline - time.monotonic()
@@ -199,6 +200,7 @@ class Forker:
                 for ready, _ in watch.poll(min(remaining, 0.005 if short else remaining) * 1000 + 1):
                     if ready == pidfd or (ready == channel.fd and pid and _ends_soon(pidfd)):
                         pid, pidfd = self._ended(pid, pidfd, watch, channel)
+                        recycle = self._clear(pid, pidfd, watch)  # while the judge judges
                     if ready == channel.fd:
                         channel.read()
                         while (message := channel.pop()) is not None:
@@ -206,6 +208,7 @@ class Forker:
                                 judged = True
                             elif message[0] == b"A":  # the record was not the judge's run: a fresh program
                                 self._end_program(pid, pidfd, watch)
+                                recycle = None
                                 pid, pidfd = self._program((meta, test, False), program, channel, False)
                                 if pidfd is not None:
                                     watch.register(pidfd, select.POLLIN)
@@ -214,13 +217,14 @@ class Forker:
                         judged = True
                 if pid and pidfd is None and os.waitpid(pid, os.WNOHANG)[0]:  # no pidfd here: look
                     pid, pidfd = self._ended(pid, pidfd, watch, channel)
+                    recycle = self._clear(pid, pidfd, watch)
                 if judge_pidfd is None and os.waitpid(judge_pid, os.WNOHANG)[0]:
                     judged = True
         finally:
-            self._end_program(pid, pidfd, watch)
+            if recycle is None:
+                recycle = self._clear(pid, pidfd, watch)
             judge_status = self._judge_gone(timed_out)
             memoryview(self.program)[:size] = bytes(size)
-        recycle = not self.work.leave() or self._sockets_left()
         status = b'{"status":%d,"timed_out":%s,"recycle":%s,"id":%d}' % (
             judge_status, b"true" if timed_out else b"false", b"true" if recycle else b"false", job_id)
         _write_all(self.out, [(len(status) + 1).to_bytes(4, "big") + b"J", status])
@@ -279,6 +283,12 @@ class Forker:
         except OSError:
             pass
         return 0, None
+
+    def _clear(self, pid: int, pidfd: int | None, watch: Any) -> bool:
+        """Kill the program and all it left, and check the work area and the sockets: whether the worker
+        must be replaced (it is, after this job)."""
+        self._end_program(pid, pidfd, watch)
+        return not self.work.leave() or self._sockets_left()
 
     def _end_program(self, pid: int, pidfd: int | None, watch: Any) -> None:
         """Kill the program (``pid``, 0 once reaped) and all it left."""
