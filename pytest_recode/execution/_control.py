@@ -56,7 +56,12 @@ class Channel:
 
     def read(self, limit: int = 1 << 16) -> None:
         """Take what has come (the socket is readable); ``closed`` at its end."""
-        data, ancillary, _, _ = self.sock.recvmsg(limit, _socket.CMSG_SPACE(16 * _FD_BYTES))
+        try:
+            data, ancillary, _, _ = self.sock.recvmsg(limit, _socket.CMSG_SPACE(16 * _FD_BYTES))
+        except BlockingIOError:
+            return
+        except OSError:  # the other end died with our message unread (ECONNRESET): it is gone all the same
+            data, ancillary = b"", []
         for level, kind, raw in ancillary:
             if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
                 count = len(raw) // _FD_BYTES

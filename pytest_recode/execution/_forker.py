@@ -392,8 +392,9 @@ class Forker:
         self.judged += 1
         status = 0
         done, waited = os.waitpid(pid, os.WNOHANG)
-        if timed_out and not done:
-            os.kill(pid, signal.SIGKILL)
+        if not done and (timed_out or channel.closed):  # hung, or dying (its end of the channel is closed)
+            if timed_out:
+                os.kill(pid, signal.SIGKILL)
             done, waited = os.waitpid(pid, 0)
         if done:
             status = waited

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sandbox_support import CLEAN, LEFTOVERS_PROBE, host_sandbox_processes
+from sandbox_support import CLEAN, LEFTOVERS_PROBE, assert_exact_types, host_sandbox_processes
 
 from pytest_recode.execution import RunResult, Sandbox, Status
 
@@ -235,6 +235,7 @@ def test_hostile_program(sandbox: Sandbox, backend: str, name: str) -> None:
     result = run(sandbox, hostile)
     expected = hostile.elsewhere.get(backend, (hostile.status, hostile.exception_type))
     assert (result.status, result.exception_type) == expected, result
+    assert_exact_types(result)  # and describe_run works on it
     assert_nothing_left(sandbox)
     assert sandbox.run_tests(RIGHT, TEST, "add").passed  # the runner survived
 
