@@ -27,26 +27,19 @@ either fails, the status asks the host to replace the worker.
 
 from __future__ import annotations
 
-import gc
 import os
 import resource
 import select
 import signal
-import sys
 import time
 from typing import Any
 
-from . import _control, _describe, _judge, _program, _serialize  # noqa: F401 - loaded here, once
-from ._frames import dumps, loads
+from . import _calls, _control, _describe, _judge, _program  # noqa: F401 - loaded here, once for every child
+from ._frames import dumps
 from ._workdir import WorkArea
 
-__all__ = ["HEADER", "PRELOAD", "TEST_SLOTS", "Forker", "freeze", "secure", "warm"]
+__all__ = ["HEADER", "TEST_SLOTS", "Forker"]
 
-#: Modules most HumanEval/MBPP programs and tests import, loaded once here so no child pays for them.
-#: Only those: each module with a C library adds mappings every fork must copy (``bisect`` and ``heapq``,
-#: used by under 2% of MBPP and no HumanEval problem, cost every child more than the import costs the few
-#: that use them), and `random` and `threading` add after-fork hooks.
-PRELOAD = ("re", "math", "collections", "typing", "itertools", "functools", "copy", "operator", "string")
 TEST_SLOTS = 512  # compiled tests kept (the host picks the slot of each)
 #: The numbers that start each job's message, by their sizes in bytes, big-endian: the sizes of the
 #: settings, the test's source (0: the slot's test is compiled already) and the program's text; the job's
@@ -168,7 +161,7 @@ class Forker:
         slot -= 1
         if source is not None:
             code = _compile_test(source.decode("utf-8", "surrogatepass"))
-            self.tests[slot] = (code, source, _judge.test_names(code) if code is not None else ())
+            self.tests[slot] = (code, source, _program.test_names(code) if code is not None else ())
         test = self.tests[slot] if slot >= 0 else _NO_TEST
         timeout = timeout_us / 1e6
         self._set_limits(timeout, memory_mb, file_size_mb, max_processes)
@@ -256,7 +249,7 @@ class Forker:
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:
-            _judge.become_program(job, program, (out_w, err_w, reply_w, request_r), top, self._become)
+            _program.become_program(job, program, (out_w, err_w, reply_w, request_r), top, self._become)
         # From here on, every page written costs a fault: as little as can be, until the program ends.
         for fd in (out_w, err_w, reply_w, request_r):
             if fd >= 0:
@@ -477,54 +470,3 @@ def _compile_test(source: str) -> Any:
         return compile(source, _judge.TEST_FILE, "exec", dont_inherit=True)
     except Exception:  # noqa: BLE001 - SyntaxError, ValueError (null bytes), MemoryError, RecursionError
         return None
-
-
-def secure(notes: list[str]) -> None:
-    """What this process and every child it forks must keep (it survives an exec): not dumpable (no ptrace,
-    no /proc/<pid>/mem for programs of our user id), no new privileges, the seccomp filter."""
-    from . import _isolation, _seccomp
-
-    try:
-        _isolation.prctl(_isolation.PR_SET_DUMPABLE, 0)
-    except OSError:
-        notes.append("programs may trace the worker (no prctl here)")
-    # Shared by every child from here on: no privilege gained by exec, and no system call outside the
-    # filter (this process needs none of them any more).
-    program = _seccomp.filter_program()
-    try:
-        _isolation.prctl(_isolation.PR_SET_NO_NEW_PRIVS, 1)
-        if program is None:
-            notes.append("no seccomp filter (unknown system call numbers on this machine)")
-        else:
-            _seccomp.install(program)
-    except OSError as exc:
-        notes.append(f"no seccomp filter ({exc.strerror or exc})")
-
-
-def warm() -> None:
-    """Make this process the children's template: modules, signals, code paths run once."""
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # programs put Python's handler back; judges keep this
-    for name in PRELOAD:
-        try:
-            __import__(name)
-        except ImportError:
-            pass
-    sys.argv = ["program.py"]
-    from ._warmup import warm_up
-
-    warm_up()
-
-
-def freeze(*, trim: bool = True) -> None:
-    """Everything loaded so far is shared with every child copy-on-write: keep the garbage collector from
-    touching (hence copying) it in each child, and (``trim``) hand the C heap's free pages back."""
-    gc.collect()
-    gc.freeze()
-    if trim:
-        try:
-            from ._isolation import malloc_trim
-
-            malloc_trim()
-        except OSError:
-            pass

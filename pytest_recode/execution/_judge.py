@@ -26,7 +26,7 @@ runs the tests again against a fresh P, call by call.
 
 Once P ends before its end (the forker, its parent, says so), breaks the protocol, or runs out of time,
 the verdict is settled: the proxies
-raise :class:`_Stop` from then on, and what the test code does after (catching it, returning) changes
+raise :class:`Stop` from then on, and what the test code does after (catching it, returning) changes
 nothing. A report from another process than P (a copy the program forked) is ignored, and the judge
 serves no more calls (the copies, which read its requests as P does, see their end): only P's own reports
 and end count.
@@ -36,39 +36,20 @@ from __future__ import annotations
 
 import builtins
 import os
-import resource
 import select
-import signal
 import sys
 import time
 from typing import Any
 
-from . import _describe, _program, _serialize
-from ._capture import SETUP_FAILED, Capture, ended_verdict
+from . import _describe, _serialize
+from ._calls import NAME_LIMIT, Calls, Diverged, Stop, UncheckableArgument, UncheckableResult, text
+from ._capture import SETUP_FAILED, Capture
 from ._frames import dumps, loads
+from ._program import test_names
 
-__all__ = ["SETUP_FAILED", "TEST_FILE", "Judge", "UncheckableArgument", "UncheckableResult", "run"]
+__all__ = ["SETUP_FAILED", "TEST_FILE", "Judge", "UncheckableArgument", "UncheckableResult", "serve"]
 
 TEST_FILE = "test.py"
-_PLAIN_DATA = ("the sandbox compares only plain data (int, float, str, bytes, list, tuple, dict, set, None "
-               "and a few standard containers)")
-_NAME_LIMIT = 200
-
-
-class UncheckableResult(TypeError):
-    """The entry point returned a value the sandbox cannot rebuild as plain data, so cannot check safely."""
-
-
-class UncheckableArgument(TypeError):
-    """The tests passed the program a value that cannot cross to it as plain data."""
-
-
-class _Stop(BaseException):
-    """The verdict is settled: raised into the test code by every proxy from then on."""
-
-
-class _Diverged(BaseException):
-    """A call is not the record's next one: this run of the tests is discarded (sticky, like _Stop)."""
 
 
 def serve(channel: Any, result_fd: int) -> None:
@@ -126,44 +107,7 @@ def _compile_test(source: str) -> Any:
         return None
 
 
-def test_names(code: Any) -> tuple[str, ...]:
-    """Every global or attribute name the test code uses: the names it might take from the program."""
-    names: set[str] = set()
-    stack = [code]
-    while stack:
-        current = stack.pop()
-        names.update(current.co_names)
-        stack.extend(const for const in current.co_consts if hasattr(const, "co_names"))
-    return tuple(sorted(names))
-
-
-def become_program(job: tuple[bytes, Any, bool], program: memoryview, fds: tuple[int, ...], top: int,
-                   become: Any) -> None:
-    """In the forker's fresh child: /dev/null opened afresh on 0, ``fds`` on 1 to 4 (-1: none) and nothing
-    else, ``become()`` (limits, user, process group), Python's SIGINT handler back, then the program. ``job``:
-    its settings (JSON), its test (compiled code, source, names), and whether to record the tests. Never
-    returns."""
-    try:
-        meta, test, record = job
-        devnull = os.open(os.devnull, os.O_RDONLY)  # this program's own open file: nothing of it is shared
-        for target, fd in enumerate((devnull, *fds)):
-            if fd >= 0:
-                os.dup2(fd, target)
-        os.closerange(5 if fds[-1] >= 0 else 4, top)
-        become()
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # the forker ignores it; a program does not
-        text = bytes(program).decode("utf-8", "surrogatepass")
-        settings = loads(meta)
-        settings.update(test_code=test[0], names=test[2], record=record)
-    except BaseException:  # noqa: BLE001 - never a program run half-isolated
-        os._exit(SETUP_FAILED)
-    try:
-        _program.run(settings, text)
-    finally:
-        os._exit(0)
-
-
-class Judge:
+class Judge(Calls):
     """One job's verdict, seen from outside the program's process."""
 
     def __init__(self, job: dict[str, Any], program: memoryview, result_fd: int, *, channel: Any = None,
@@ -223,7 +167,7 @@ class Judge:
         while True:
             message = self.channel.receive()
             if message is None:
-                raise _Stop
+                raise Stop
             kind, payload = message
             if kind == b"R":
                 fds = self.channel.take_fds()
@@ -233,28 +177,13 @@ class Judge:
         pid, _ = _program_of(self.channel)
         self.attach(pid, *fds)
 
-    def _control(self, read: bool = True) -> bool:
-        """The forker's word during a job: P's end (its wait status). ``read``: the channel is readable; else
-        only what came with earlier reads (it may have come with the job itself). Whether a message came."""
-        if read:
-            self.channel.read()
-        came = False
-        while (message := self.channel.pop()) is not None:
-            came = True
-            if message[0] == b"E" and self.status is None:
-                self.status = int.from_bytes(message[1], "big")
-                self.read_reports()
-        if self.channel.closed:
-            raise self.settle({"status": "sandbox_error", "message": "the sandbox's forker is gone"})
-        return came
-
     # -- the verdict -----------------------------------------------------------------------------------------
     def verdict(self) -> dict[str, Any]:
         while True:
             self._prints(not (self.job.get("record") and self.job["kind"] == "tests"))
             try:
                 result = self.judge()
-            except _Stop:
+            except Stop:
                 result = {}
             except BaseException as exc:  # noqa: BLE001 - the tests failed: that is the verdict
                 result = self.describe(exc)
@@ -283,17 +212,17 @@ class Judge:
             return self.collect_outcomes()
         return self.run_tests(first)
 
-    def settle(self, verdict: dict[str, Any]) -> _Stop:
+    def settle(self, verdict: dict[str, Any]) -> Stop:
         if self.final is None:
             self.final = verdict
-        return _Stop()
+        return Stop()
 
     def tampered(self, what: str = "the program wrote into the sandbox's result channel") -> dict[str, Any]:
         self.settle({"status": "failed", "exception_type": "SandboxTampering", "message": what})
-        raise _Stop
+        raise Stop
 
     def failed_in_program(self, frame: dict[str, Any]) -> dict[str, Any]:
-        name, message, trace = _text(frame.get("t"), _NAME_LIMIT), _text(frame.get("m"), 2000), _text(frame.get("tb"))
+        name, message, trace = text(frame.get("t"), NAME_LIMIT), text(frame.get("m"), 2000), text(frame.get("tb"))
         if name is None or message is None or trace is None:
             return self.tampered()
         return {"status": "failed", "exception_type": name, "message": message, "traceback": trace}
@@ -346,7 +275,7 @@ class Judge:
                 return self.tampered("the program sent the sandbox an unexpected result")
             outcome: dict[str, Any] = {"kind": "outcome", "index": self.outcomes, "nonce": self.job["nonce"]}
             if "e" in frame:
-                name, message = _text(frame.get("e"), _NAME_LIMIT), _text(frame.get("m"), 2000)
+                name, message = text(frame.get("e"), NAME_LIMIT), text(frame.get("m"), 2000)
                 if name is None or message is None:
                     return self.tampered()
                 outcome.update(exception_type=name, message=message)
@@ -359,184 +288,9 @@ class Judge:
             self.outcomes += 1
             send(self.result_fd, outcome)
 
-    # -- calls into the program ----------------------------------------------------------------------------
-    def proxy(self, name: str | None, about: dict[str, Any]) -> Any:
-        judge = self
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return judge.call(name, args, kwargs)
-
-        for attribute in ("__name__", "__qualname__", "__doc__"):
-            value = about.get(attribute)
-            if value is None or type(value) is str:
-                try:
-                    setattr(call, attribute, value)
-                except (TypeError, ValueError):
-                    pass
-        return call
-
-    def call(self, name: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if self.final is not None:
-            raise _Stop
-        if self.diverged:
-            raise _Diverged
-        limit = self.job["value_limit"]
-        try:
-            encoded = _serialize.encode(list(args), strict=True, budget=limit)
-            keywords = _serialize.encode(kwargs, strict=True, budget=limit) if kwargs else None
-        except _serialize.EncodeError as exc:
-            raise UncheckableArgument(f"{exc}; only plain data crosses to the program") from None
-        mutable = any(_serialize.holds_mutable(arg) for arg in args)
-        if self.job.get("record"):
-            entry = self.record[self.taken] if self.taken < len(self.record) else None
-            if type(entry) is not dict or entry.get("fn") != name or entry.get("a") != encoded \
-                    or entry.get("kw") != keywords:
-                self.diverged = True
-                raise _Diverged
-            self.taken += 1
-            return self.outcome(entry, args, mutable)
-        self.request({"fn": name, "a": encoded, "kw": keywords, "s": mutable})
-        return self.outcome(self.frame(), args, mutable)
-
-    def outcome(self, frame: dict[str, Any], args: tuple[Any, ...], mutable: bool) -> Any:
-        """What a call of the program came to, here: its value, or its exception raised."""
-        kind = frame.get("k")
-        if kind == "ret":
-            try:
-                value = _serialize.decode(frame.get("v"), strict=True)
-                if mutable and "after" in frame:
-                    after = _serialize.decode(frame["after"], strict=True)
-                    if type(after) is not list or len(after) != len(args):
-                        raise ValueError("the arguments came back changed in number")
-                    for before, now in zip(args, after):
-                        _update(before, now)
-            except ValueError as exc:
-                raise UncheckableResult(f"{exc}; {_PLAIN_DATA}") from None
-            return value
-        if kind == "raised":
-            raise self.remote_exception(frame)
-        if kind == "uncheckable":
-            message = _text(frame.get("m"), 2000)
-            raise UncheckableResult(f"{message}; {_PLAIN_DATA}")
-        return self.tampered("the program sent the sandbox an unexpected result")
-
-    def remote_exception(self, frame: dict[str, Any]) -> BaseException:
-        """The program's exception, as one here: of a class with its name, under the built-in exception it
-        derives from (so ``except ValueError`` catches it), whose text is the program's message."""
-        name, message, bases, frames = (_text(frame.get("t"), _NAME_LIMIT), _text(frame.get("m"), 2000),
-                                         frame.get("b"), frame.get("f"))
-        if name is None or "\x00" in name or message is None or type(bases) is not list or type(frames) is not list:
-            raise self.tampered()
-        base: type = Exception
-        for candidate in bases:
-            found = getattr(builtins, candidate, None) if type(candidate) is str else None
-            if isinstance(found, type) and issubclass(found, BaseException) \
-                    and not issubclass(found, BaseExceptionGroup):
-                base = found
-                break
-        cls = self.classes.get((name, base))
-        if cls is None:
-            cls = self.classes[name, base] = type(name, (base,), {"__str__": _remote_text, "__module__": "builtins",
-                                                                  "__qualname__": name})
-        exc = cls.__new__(cls)
-        exc.args = (message,)
-        exc.recode_message = message
-        exc.recode_frames = frames
-        return exc
-
-    # -- talking to P ----------------------------------------------------------------------------------------
-    def request(self, frame: dict[str, Any]) -> None:
-        if self.forsaken:
-            return  # P, reading the end of its requests, will end
-        data = dumps(frame)
-        view = memoryview(len(data).to_bytes(4, "big") + data)
-        while view:
-            try:
-                view = view[os.write(self.request_fd, view):]
-            except BlockingIOError:
-                self.wait(writing=True)
-            except OSError:  # P no longer reads: its end is near, wait for it
-                return
-
-    def frame(self) -> dict[str, Any]:
-        """P's next report. Raises :class:`_Stop` once the verdict is settled."""
-        while True:
-            frame = self.pop()
-            if frame is not None:
-                return frame
-            if self.final is not None:
-                raise _Stop
-            if self.status is not None:  # P ended, and said all it will
-                raise self.settle(ended_verdict(self.status))
-            if self.channel is not None and self.channel.buffer and self._control(read=False):
-                continue
-            self.wait()
-
-    def pop(self) -> dict[str, Any] | None:
-        buffer = self.buffer
-        while len(buffer) >= 4:
-            end = 4 + int.from_bytes(buffer[:4], "big")
-            if end > self.frame_limit:
-                self.tampered("the program's results are larger than the sandbox accepts")
-            if len(buffer) < end:
-                return None
-            body = bytes(buffer[4:end])
-            del buffer[:end]
-            try:
-                frame = loads(body)
-            except ValueError:
-                frame = None
-            if type(frame) is not dict or type(frame.get("k")) is not str:
-                self.tampered()
-            if frame.get("p") == self.pid:
-                return frame
-            if not self.forsaken:  # a copy of the program reported (see the module docstring)
-                self.forsaken = True
-                self._close_requests()
-        return None
-
-    def wait(self, *, writing: bool = False) -> None:
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            self.expire()
-            raise _Stop
-        if writing:
-            self.poller.register(self.request_fd, select.POLLOUT)
-        try:
-            events = self.poller.poll(remaining * 1000 + 1)
-        finally:
-            if writing:
-                self.poller.unregister(self.request_fd)
-        for fd, _ in events:
-            if fd == self.reply_fd:
-                self.read_reports()
-            elif fd in self.captures:
-                self.captures[fd].read()
-            elif self.channel is not None and fd == self.channel.fd:
-                self._control()
-
-    def read_reports(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.reply_fd, 1 << 16)
-            except BlockingIOError:
-                return
-            if not chunk:  # every writer closed it: nothing more will come, P's end will tell
-                try:
-                    self.poller.unregister(self.reply_fd)
-                except KeyError:
-                    pass
-                return
-            self.buffer += chunk
-            if len(self.buffer) > self.frame_limit + 4:
-                return
-
-    def expire(self) -> None:
-        self.settle({"status": "timeout", "message": f"killed after {self.job['timeout']:g} s of wall-clock time"})
-
     # -- the end ---------------------------------------------------------------------------------------------
     def describe(self, exc: BaseException) -> dict[str, Any]:
-        if isinstance(exc, _Diverged):
+        if isinstance(exc, Diverged):
             return {}
         return _describe.describe(exc, self.job, self.program)
 
@@ -564,12 +318,6 @@ class Judge:
                 notes.append(f"{name} truncated to its first {capture.limit} of {capture.total} bytes")
         frame["notes"] = notes
         send(self.result_fd, frame)
-
-    def _close_requests(self) -> None:
-        if self.request_fd >= 0:
-            os.close(self.request_fd)
-            self.fds = tuple(fd for fd in self.fds if fd != self.request_fd)
-            self.request_fd = -1
 
     def close(self) -> None:
         """Let go of this P's descriptors."""
@@ -608,36 +356,3 @@ def send(fd: int, frame: dict[str, Any]) -> None:
         view = view[os.write(fd, view):]
 
 
-def _remote_text(exc: BaseException) -> str:
-    return exc.recode_message  # type: ignore[attr-defined, no-any-return]
-
-
-def _text(value: Any, limit: int = 4000) -> str | None:
-    """``value`` if it is an exact ``str``, cut to ``limit``; None otherwise."""
-    return value[:limit] if type(value) is str else None
-
-
-def _update(target: Any, value: Any) -> None:
-    """Make ``target`` (an argument the tests passed) what the call made of it, in place where it can be."""
-    kind = type(target)
-    if kind is not type(value):
-        return
-    if kind is list:
-        for index in range(min(len(target), len(value))):
-            if _serialize.holds_mutable(target[index]) and type(target[index]) is type(value[index]):
-                _update(target[index], value[index])
-            else:
-                target[index] = value[index]
-        del target[len(value):]
-        target.extend(value[len(target):])
-    elif kind is tuple:
-        for before, now in zip(target, value):
-            _update(before, now)
-    elif kind is bytearray:
-        target[:] = value
-    elif kind.__name__ == "deque":
-        target.clear()
-        target.extend(value)
-    elif isinstance(target, (dict, set)):
-        target.clear()
-        target.update(value)

@@ -16,13 +16,15 @@ from __future__ import annotations
 import builtins
 import json.encoder
 import os
+import signal
 import sys
 from typing import Any
 
 from . import _serialize
+from ._capture import SETUP_FAILED
 from ._frames import loads
 
-__all__ = ["FROM_JUDGE", "PROGRAM_FILE", "TO_JUDGE", "message_of", "run"]
+__all__ = ["FROM_JUDGE", "PROGRAM_FILE", "TO_JUDGE", "become_program", "message_of", "run", "test_names"]
 
 PROGRAM_FILE = "program.py"
 TO_JUDGE, FROM_JUDGE = 3, 4
@@ -352,3 +354,40 @@ class _Record:
                     view = view[_WRITE(TO_JUDGE, view):]
             except OSError:
                 _EXIT(0)
+
+
+def test_names(code: Any) -> tuple[str, ...]:
+    """Every global or attribute name the test code uses: the names it might take from the program."""
+    names: set[str] = set()
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        names.update(current.co_names)
+        stack.extend(const for const in current.co_consts if hasattr(const, "co_names"))
+    return tuple(sorted(names))
+
+
+def become_program(job: tuple[bytes, Any, bool], program: memoryview, fds: tuple[int, ...], top: int,
+                   become: Any) -> None:
+    """In the forker's fresh child: /dev/null opened afresh on 0, ``fds`` on 1 to 4 (-1: none) and nothing
+    else, ``become()`` (limits, user, process group), Python's SIGINT handler back, then the program. ``job``:
+    its settings (JSON), its test (compiled code, source, names), and whether to record the tests. Never
+    returns."""
+    try:
+        meta, test, record = job
+        devnull = os.open(os.devnull, os.O_RDONLY)  # this program's own open file: nothing of it is shared
+        for target, fd in enumerate((devnull, *fds)):
+            if fd >= 0:
+                os.dup2(fd, target)
+        os.closerange(5 if fds[-1] >= 0 else 4, top)
+        become()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the forker ignores it; a program does not
+        text = bytes(program).decode("utf-8", "surrogatepass")
+        settings = loads(meta)
+        settings.update(test_code=test[0], names=test[2], record=record)
+    except BaseException:  # noqa: BLE001 - never a program run half-isolated
+        os._exit(SETUP_FAILED)
+    try:
+        run(settings, text)
+    finally:
+        os._exit(0)

@@ -111,7 +111,7 @@ def _one(kind: str, record: bool, code: Any, names: tuple[str, ...]) -> None:
 def warm_up(rounds: int = 10) -> None:
     """Run ``rounds`` jobs of each kind, judge and program, in this process."""
     code = compile(_TEST, _judge.TEST_FILE, "exec", dont_inherit=True)
-    names = _judge.test_names(code)
+    names = _program.test_names(code)
     for _ in range(rounds):
         for kind, record in (("tests", True), ("tests", False), ("call", False), ("run", False)):
             _one(kind, record, code, names)

@@ -38,7 +38,7 @@ def _above(fds: list[int]) -> list[int]:
 
 def _forker_main(isolation: Isolation, config: dict[str, Any]) -> None:
     """Become the forker: move the host's channels out of the way, secure, re-execute where it can, serve."""
-    from . import _forker
+    from . import _prepare
 
     try:
         jobs, out = _above([0, 1])
@@ -50,7 +50,7 @@ def _forker_main(isolation: Isolation, config: dict[str, Any]) -> None:
         settings = {"role": "forker", "jobs": jobs, "out": out, "mode": isolation.mode, "pid1": isolation.pid1,
                     "work_root": isolation.work_root, "child_uid": isolation.child_uid, "notes": isolation.notes,
                     "private": private, "in_container": bool(config.get("in_container"))}
-        _forker.secure(isolation.notes)
+        _prepare.secure(isolation.notes)
         if isolation.mode == "namespaces":
             _reexec(settings)  # returns only where it cannot
         _serve_forker(settings)
@@ -95,7 +95,7 @@ def _reexec(settings: dict[str, Any]) -> None:
 
 def _serve_forker(settings: dict[str, Any]) -> None:
     """The forker, set up (after :func:`_reexec`, or in the process that split): serve the host."""
-    from . import _forker
+    from . import _forker, _prepare
     from ._workdir import WorkArea
 
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -109,11 +109,11 @@ def _serve_forker(settings: dict[str, Any]) -> None:
     forker = _forker.Forker(jobs=settings["jobs"], out=settings["out"], child_uid=settings["child_uid"],
                             pid1=settings["pid1"], work=work, private_net=settings["mode"] != "plain"
                             or settings["private"], in_container=settings["in_container"])
-    _forker.warm()
+    _prepare.warm()
     forker.seal()
     forker.send({"ready": True, "mode": settings["mode"], "notes": settings["notes"],
                  "python": sys.version.split()[0]})
-    _forker.freeze(trim="ctypes" in sys.modules)  # after an exec, little to trim and no ctypes to do it
+    _prepare.freeze(trim="ctypes" in sys.modules)  # after an exec, little to trim and no ctypes to do it
     forker.serve()
 
 
