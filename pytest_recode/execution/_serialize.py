@@ -30,6 +30,8 @@ Everything else is a JSON object whose ``"$"`` names the type and ``"v"`` holds 
   ``{"$": "Fraction", "v": [numerator, denominator]}``.
 - ``{"$": "iterator", "type": "generator" | "map" | ..., "v": [...]}``: a generator or built-in iterator,
   consumed into its items.
+- ``{"$": "type", "v": "int"}``: one of the built-in types themselves (``int``, ``str``, ``list``...), as
+  tests pass them to a function (``remove_datatype(values, int)``).
 - ``{"$": "object", "type": "module.QualName", "v": encoded-or-null}`` (the module is left out for
   the program's own classes and built-ins): any other object, including a
   subclass of a built-in type. ``v`` is the value seen as its built-in base type (a ``namedtuple`` as its
@@ -57,6 +59,9 @@ _MAX_DEPTH = 100
 _MAX_ITEMS = 100_000  # items taken from an iterator before it counts as "too large" (it may be endless)
 _DEFAULT_BUDGET = 8 * 1024 * 1024
 _FACTORIES = {t.__name__: t for t in (int, float, str, bytes, bool, list, tuple, dict, set, frozenset)}
+#: The built-in types a value may be: encoded by name, decoded to the type itself.
+_TYPES = {t.__name__: t for t in (int, float, complex, str, bytes, bytearray, bool, list, tuple, dict, set, frozenset,
+                                  range, object, type)}
 _ITERATOR_TYPES = {
     type(iter(x)): None for x in ([], (), "", b"", bytearray(), {}, set(), frozenset(), range(0))
 }
@@ -177,6 +182,8 @@ class _Encoder:
             return {"$": cls.__name__, "v": binascii.b2a_base64(x, newline=False).decode("ascii")}
         if cls is range:
             return {"$": "range", "v": [x.start, x.stop, x.step]}
+        if cls is type and _TYPES.get(getattr(x, "__name__", None)) is x:
+            return {"$": "type", "v": x.__name__}
         if cls is _stdlib_type("decimal", "Decimal"):
             return {"$": "Decimal", "v": str(x)}
         if cls is _stdlib_type("fractions", "Fraction"):
@@ -395,6 +402,11 @@ class _Decoder:
             return coprime(numerator, denominator)
         return fractions.Fraction(numerator, denominator, _normalize=False)  # type: ignore[call-arg]
 
+    def type_(self, e: Any, v: Any, depth: int) -> Any:
+        if type(v) is not str or v not in _TYPES:
+            raise ValueError(f"not a tagged encoding: type {v!r:.40}")
+        return _TYPES[v]
+
     def iterator_(self, e: Any, v: Any, depth: int) -> Any:
         return iter(self.items(v, depth))
 
@@ -426,6 +438,7 @@ _TAGS = {"tuple": _Decoder.tuple_, "set": _Decoder.set_, "frozenset": _Decoder.s
          "deque": _Decoder.deque_, "int": _Decoder.int_, "float": _Decoder.float_, "complex": _Decoder.complex_,
          "bytes": _Decoder.bytes_, "bytearray": _Decoder.bytes_, "range": _Decoder.range_,
          "Decimal": _Decoder.decimal_, "Fraction": _Decoder.fraction_, "iterator": _Decoder.iterator_,
+         "type": _Decoder.type_,
          "object": _Decoder.object_, "unencodable": _Decoder.unencodable_}
 
 
