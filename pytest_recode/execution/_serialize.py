@@ -259,6 +259,9 @@ def encode(value: Any, *, strict: bool = False, budget: int = _DEFAULT_BUDGET) -
     ``unencodable`` "too large". With ``strict=True`` anything that would not decode to an equal value of
     the same exact type (objects, cycles, too large) raises :class:`EncodeError` instead.
     """
+    fast = _plain(value, budget)
+    if fast is not _NOT_PLAIN:
+        return fast
     encoder = _Encoder(strict, budget)
     try:
         return encoder.encode(value)
@@ -270,6 +273,41 @@ def encode(value: Any, *, strict: bool = False, budget: int = _DEFAULT_BUDGET) -
         if strict:
             raise EncodeError("the value is nested too deeply") from None
         return {"$": "unencodable", "type": _type_name(type(value)), "reason": "too deep"}
+
+
+_NOT_PLAIN = object()
+_FAST_ITEMS = 1024
+
+
+def _plain_item(item: Any) -> int:
+    """What encoding ``item`` spends if it encodes as itself (an exact scalar), else -1."""
+    kind = type(item)
+    if kind is int:
+        return 8 if -_INT_LIMIT <= item < _INT_LIMIT else -1
+    if kind is str:
+        return 8 + len(item)
+    if item is None or kind is bool:
+        return 8
+    if kind is float:
+        return 8 if item - item == 0.0 else -1
+    return -1
+
+
+def _plain(value: Any, budget: int) -> Any:
+    """The encoding of an exact scalar, or of a short list of them (the usual arguments and results), without
+    the encoder's machinery: the same as :func:`encode` gives, or ``_NOT_PLAIN``."""
+    spent = _plain_item(value)
+    if spent >= 0:
+        return value if spent <= budget else _NOT_PLAIN
+    if type(value) is not list or len(value) > _FAST_ITEMS:
+        return _NOT_PLAIN
+    spent = 8
+    for item in value:
+        cost = _plain_item(item)
+        if cost < 0:
+            return _NOT_PLAIN
+        spent += cost
+    return list(value) if spent <= budget else _NOT_PLAIN
 
 
 class _Decoder:
@@ -464,6 +502,11 @@ def decode(encoded: Any, *, strict: bool = False) -> Any:
     ValueError (a malformed encoding, colliding set or dict keys, nesting deeper than any encoding). With
     ``strict=True`` an ``object`` or ``unencodable`` is a ValueError too (only plain data decodes).
     """
+    kind = type(encoded)
+    if kind in _PLAIN or encoded is None:
+        return encoded
+    if kind is list and len(encoded) <= _FAST_ITEMS and all(type(x) in _PLAIN or x is None for x in encoded):
+        return list(encoded)
     try:
         return _Decoder(strict).decode(encoded, 0)
     except ValueError:
