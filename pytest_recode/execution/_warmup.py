@@ -97,7 +97,7 @@ def _one(kind: str, record: bool, code: Any, names: tuple[str, ...]) -> None:
         os.close(request_w)
         opened.remove(request_w)
         # The program's side, then the judge's on what it wrote (the judge's own requests go nowhere).
-        _on({_program.TO_JUDGE: reply_w, _program.FROM_JUDGE: request_r}, lambda: _program.run(job, _PROGRAM, modules={}))
+        _on({_program.TO_JUDGE: reply_w, _program.FROM_JUDGE: request_r}, lambda: _program.run(job, _PROGRAM))
         judge_it()
         os.read(result_r, 1 << 16)
     finally:
