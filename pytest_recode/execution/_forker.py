@@ -99,7 +99,7 @@ class Forker:
         self.sockets = self._unix_sockets() if private_net else None
         # The judge: a user id of its own where programs get one (a program then cannot even signal it).
         self.judge_uid = None if child_uid is None else child_uid + _JUDGE_UID_OFFSET
-        self.judge: tuple[int, Any, int, int | None] | None = None  # (pid, channel, result pipe, pidfd)
+        self.judge: tuple[int, Any, int | None, Any] | None = None  # (pid, channel, pidfd, what a job waits on)
         self.judged = 0
         self.groups: list[int] = []  # the programs' process groups of this job (without a PID namespace)
 
@@ -167,17 +167,13 @@ class Forker:
         self._set_limits(timeout, memory_mb, file_size_mb, max_processes)
         self.work.enter()
         self._start_judge()
-        judge_pid, channel, judge_pidfd = self.judge  # type: ignore[misc]
+        judge_pid, channel, judge_pidfd, watch = self.judge  # type: ignore[misc]
         deadline = time.monotonic() + timeout + _BACKSTOP_S + timeout / 10
         program = memoryview(self.program)[:size]
         job = (meta, test, _KINDS[kind] == "tests" and test[0] is not None)  # the program's side of it
         # After a fork, every page this process writes costs a fault (a copy, while the child lives): so it
         # sleeps until the program ends, the judge speaks, or the judge dies. (The judge writes its frames for
         # the host itself, on our output, before it says "D"; nothing of ours is written there meanwhile.)
-        watch = select.poll()
-        for fd in (channel.fd, judge_pidfd):
-            if fd is not None:
-                watch.register(fd, select.POLLIN)
         pid, pidfd = self._program(job, program, channel, True)
         if pidfd is not None:
             watch.register(pidfd, select.POLLIN)
@@ -256,7 +252,7 @@ class Forker:
                 os.close(fd)
         self.groups.append(pid)  # (its process group, where it has one)
         try:
-            channel.send(b"P", pid.to_bytes(4, "big") + int(started * 1e9).to_bytes(8, "big"))
+            channel.sock.send(b"P\x00\x00\x00\x0c" + pid.to_bytes(4, "big") + int(started * 1e9).to_bytes(8, "big"))
         except OSError:
             pass
         try:
@@ -375,13 +371,18 @@ class Forker:
             pidfd: int | None = os.pidfd_open(pid)
         except (AttributeError, OSError):
             pidfd = None
-        self.judge = (pid, _control.Channel(ours), pidfd)
+        channel = _control.Channel(ours)
+        watch = select.poll()  # what a job waits on, besides its program (registered and unregistered each job)
+        for fd in (channel.fd, pidfd):
+            if fd is not None:
+                watch.register(fd, select.POLLIN)
+        self.judge = (pid, channel, pidfd, watch)
         self.judged = 0
 
     def _judge_gone(self, timed_out: bool) -> int:
         """After a job: if the judge died, hung (``timed_out``) or judged enough, end it (a fresh one takes
         the next job). Its wait status where it died, else 0."""
-        pid, channel, pidfd = self.judge  # type: ignore[misc]
+        pid, channel, pidfd, _ = self.judge  # type: ignore[misc]
         self.judged += 1
         status = 0
         done, waited = os.waitpid(pid, os.WNOHANG)
