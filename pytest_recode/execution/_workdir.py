@@ -6,8 +6,8 @@ starts in an empty ``<root>/work`` that nothing of an earlier program may reach.
 anew for every program costs a score of system calls; instead, after each program, :class:`WorkArea`
 compares a fingerprint of those directories with the one taken when they were clean: entry counts (a
 tmpfs directory's size grows by a fixed amount per entry, checked at start), identity, owner, mode and
-times (the change time included, which every change to the inode moves). Any difference, or a file system that does not count entries so, and everything
-is wiped and made anew. Without a private file system (``plain``) each program gets a fresh directory,
+times (the change time included, which every change to the inode moves). Any difference, or a file
+system that does not count entries so, and everything is wiped and made anew. Without a private file system (``plain``) each program gets a fresh directory,
 deleted after it.
 
 Wiping happens in a child process (the forker itself never reads a name a program chose: whatever it

@@ -350,7 +350,8 @@ def test_an_unnormalised_fraction_of_huge_parts_decodes_in_bounded_time(sandbox:
 
 
 def test_gigabytes_on_stdout_and_stderr_finish_capped(sandbox: Sandbox) -> None:
-    flood = "import os\nchunk = b'x' * (1 << 20)\nfor _ in range(2048):\n    os.write(1, chunk)\n    os.write(2, chunk)\n"
+    flood = ("import os\nchunk = b'x' * (1 << 20)\n"
+             "for _ in range(2048):\n    os.write(1, chunk)\n    os.write(2, chunk)\n")
     result = sandbox.run(flood, timeout=60)
     assert (result.status, result.stdout, result.stderr) == (Status.PASSED, "x" * 65536, "x" * 65536)
     assert result.notes == ("stdout truncated to its first 65536 of 2147483648 bytes",

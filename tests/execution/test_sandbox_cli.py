@@ -110,7 +110,8 @@ DESCRIBING_STEP_REPLACED = """\
 import gc, sys, types
 gc.unfreeze()
 modules = [m for m in gc.get_objects() if isinstance(m, types.ModuleType)] + list(sys.modules.values())
-spaces = [vars(m) for m in modules] + [o for o in gc.get_objects() if isinstance(o, dict) and "__builtins__" in o]
+spaces = [vars(m) for m in modules]
+spaces += [o for o in gc.get_objects() if isinstance(o, dict) and "__builtins__" in o]
 for space in spaces:
     if str(space.get("__name__", "")).startswith("recode_sandbox"):
         for name in ("_describe", "_raised", "message_of", "_traceback"):
