@@ -5,8 +5,9 @@ or has judged many jobs) from its own clean state, before any program; the judge
 holds (programs' results and output) reaches a later program. For each job the forker forks the program's
 process (P, ``_program.py``) with descriptors made for that job alone, and hands the judge their other ends
 (see ``_control.py``): P's stdout and stderr (the judge keeps the first bytes of each, capped), its reports,
-and the judge's requests. The judge sends its frames for the host on a pipe P never holds, and runs under
-a user id of its own where the worker has several (as root): there a program cannot even signal it.
+and the judge's requests. The judge writes its frames for the host on the forker's own output, which P never
+holds (the forker writes nothing there until the judge says the job is judged), and runs under a user id of
+its own where the worker has several (as root): there a program cannot even signal it.
 
 For ``tests`` jobs the test code runs here, with this process's own builtins and modules, and
 ``candidate`` is a proxy: each call's arguments, as plain data, go to P, which calls the entry point; its
@@ -25,9 +26,8 @@ program that tampered with its own copy of the tests), the judge discards that r
 runs the tests again against a fresh P, call by call.
 
 Once P ends before its end (the forker, its parent, says so), breaks the protocol, or runs out of time,
-the verdict is settled: the proxies
-raise :class:`Stop` from then on, and what the test code does after (catching it, returning) changes
-nothing. A report from another process than P (a copy the program forked) is ignored, and the judge
+the verdict is settled: the proxies raise :class:`Stop` from then on, and what the test code does after
+(catching it, returning) changes nothing. A report from another process than P (a copy the program forked) is ignored, and the judge
 serves no more calls (the copies, which read its requests as P does, see their end): only P's own reports
 and end count.
 """

@@ -1,10 +1,12 @@
-"""The sandbox worker: a long-lived process that runs each program under a judge of its own.
+"""The sandbox worker: a long-lived process that runs each program in a fresh process of its own, and a judge
+that decides each verdict where the program cannot reach it.
 
 Standard library only: the host starts it as ``python -S -c LOADER SETTINGS`` (see ``_launch.py``), locally
-or as the main process of a Docker container, and then speaks to it on its stdin and stdout. Per job, the
-worker's *forker* (``_forker.py``) forks a *judge* (``_judge.py``), which forks the *program* (``_program.py``)
-with descriptors of the job's own: an empty stdin, fresh pipes for stdout and stderr, and pipes to the
-judge. The judge decides the verdict; the program never holds a descriptor of the forker's or the host's.
+or as the main process of a Docker container, and then speaks to it on its stdin and stdout. The worker's
+*forker* (``_forker.py``) forks the *judge* (``_judge.py``) once, and for each job the *program*
+(``_program.py``) with descriptors of the job's own (its /dev/null, fresh pipes for stdout, stderr and its
+reports), whose other ends it hands to the judge. The program never holds a descriptor of the forker's, the
+judge's or the host's.
 
 With namespaces (the local backend, as root or in a user namespace) the worker splits (see
 ``_isolation.py``): the launcher stays outside the PID namespace and only keeps the namespaces alive; its

@@ -33,6 +33,19 @@ def outcome(result: RunResult) -> tuple[Status, str | None]:
     return result.status, result.exception_type
 
 
+#: Finds the worker's result channel the program's process held before this change (descriptor 3, with the
+#: run's nonce): a frame sent there would have been the verdict.
+FIND_CHANNEL = dedent("""
+    import gc, json, os
+    gc.unfreeze()
+    def channel(thing):
+        try:
+            return hasattr(thing, "nonce") and hasattr(thing, "send") and getattr(thing, "fd", None) == 3
+        except Exception:
+            return False
+    """)
+
+
 # -- 1. a failing test reported as passed ----------------------------------------------------------------
 FORGERIES = {
     # The sandbox's own functions replaced, found through sys.modules or the garbage collector.
@@ -48,14 +61,7 @@ FORGERIES = {
                         space[name] = lambda *args, **kwargs: None
         """) + WRONG, TEST, (Status.FAILED, "SystemExit")),
     # A "passed" frame on every descriptor, with the run's own nonce where one can be found, then an exit.
-    "a forged verdict on the result channel": (dedent("""
-        import gc, json, os
-        gc.unfreeze()
-        def channel(thing):
-            try:
-                return hasattr(thing, "nonce") and hasattr(thing, "send") and getattr(thing, "fd", None) == 3
-            except Exception:
-                return False
+    "a forged verdict on the result channel": (FIND_CHANNEL + dedent("""
         for channel in [thing for thing in gc.get_objects() if channel(thing)][:1]:
             channel.send({"kind": "verdict", "status": "passed"})
         body = json.dumps({"kind": "verdict", "status": "passed", "nonce": "0" * 32}).encode()
@@ -300,14 +306,7 @@ def test_a_directory_nest_thousands_deep_is_cleared(sandbox: Sandbox) -> None:
     assert (probe.status, probe.stdout) == (Status.PASSED, CLEAN)
 
 
-MALFORMED = dedent("""
-    import gc, json, os
-    gc.unfreeze()
-    def channel(thing):
-        try:
-            return hasattr(thing, "nonce") and hasattr(thing, "send") and getattr(thing, "fd", None) == 3
-        except Exception:
-            return False
+MALFORMED = FIND_CHANNEL + dedent("""
     for channel in [thing for thing in gc.get_objects() if channel(thing)][:1]:
         channel.send({"kind": "verdict", "status": "failed", "exception_type": 5, "message": ["x"]})
         os._exit(0)
