@@ -252,13 +252,17 @@ class Judge(Calls):
         if spec[0] == "f":
             namespace[name] = self.proxy(name, {"__name__": name, "__qualname__": name})
         elif spec[0] == "m" and len(spec) == 2 and type(spec[1]) is str:
-            top = spec[1].partition(".")[0]
-            if top in getattr(sys, "stdlib_module_names", ()):  # never a module the program could have written
+            # Loaded here already, or a standard module of the very name the tests use (`import math` in
+            # the prompt, `math.isclose` in the tests): never one the program could have written, nor one
+            # it merely names (importing some modules does things).
+            module = sys.modules.get(spec[1])
+            if module is None and spec[1] == name and name in getattr(sys, "stdlib_module_names", ()):
                 try:
-                    __import__(spec[1])
-                    namespace[name] = sys.modules[spec[1]]
+                    module = __import__(name)
                 except BaseException:  # noqa: BLE001 - no such module here: the tests find no such name
                     pass
+            if module is not None:
+                namespace[name] = module
         elif spec[0] == "v" and len(spec) == 2:
             try:
                 namespace[name] = _serialize.decode(spec[1], strict=True)
