@@ -1,4 +1,4 @@
-"""The forker: the one process of a worker that forks, one judge per job (which forks the program).
+"""The forker: the one process of a worker that forks: its judge, once, then one program per job.
 
 Standard library only (part of the worker). Every fork write-protects all of the forking process's memory,
 so each page it touches afterwards costs a page fault (a copy, while the child lives); the child likewise
@@ -11,18 +11,21 @@ comes as a few fixed-size numbers (:data:`HEADER`: this process parses nothing p
 program and the judge read (JSON, passed on as it is), the test's source where this process must compile
 it, then the program's text as UTF-8, which is read into a buffer of its own and never becomes an object of
 this process: the program inherits it, the judge gets a copy, and it is zeroed once the program is gone,
-so that no later program finds it in the memory it inherits. The forker answers with frames, a 4-byte length then a type
-byte: ``J`` a JSON object of its own (``ready`` first, then one status per job), ``T`` the bytes the
-job's judge sent (its outcome and verdict frames, passed on as they come, through a buffer zeroed
-likewise; the host takes the judge's frames out of them, and drops a frame the judge did not finish).
+so that no later program finds it in the memory it inherits. The host reads frames on our stdout, a 4-byte
+length then a type byte: ``J`` a JSON object of ours (``ready`` first, then one status per job), ``T`` the
+judge's outcome and verdict frames, which the judge writes there itself (this process writes nothing
+there while a job runs; the host drops a frame the judge did not finish).
 
-Per job: fork the program with pipes of its own (an empty stdin, stdout, stderr, its reports to the judge,
-the judge's requests) and hand their other ends to the judge (``_judge.py``, a process the forker forked
-once, which never forks: see there); pass the judge's frames on until it says the job is judged (killing
-it at the timeout plus a margin, should it not); kill the program and every process it left; check that
-the work area is clean (see ``_workdir.py``) and that no socket outlived the program (one kept alive by
-passing it to itself would stay in the worker's network namespace, reachable by the next program): where
-either fails, the status asks the host to replace the worker.
+The judge (``_judge.py``) is forked once, from this process's clean state, and never forks; it judges
+every job until it has judged :data:`_JUDGE_JOBS`, dies or hangs, and a fresh one takes over. Per job:
+fork the program with pipes of its own (stdout, stderr, its reports to the judge and, where the judge
+calls it call by call, the judge's requests; the program opens /dev/null afresh for its stdin) and hand
+their other ends to the judge over the control channel (``_control.py``); sleep until the program ends,
+the judge says the job is judged, or the timeout plus a margin passes (then the judge is killed and
+replaced); as soon as the program ends, kill every process it left, check that the work area is clean
+(see ``_workdir.py``) and that no socket outlived it (one kept alive by passing it to itself would stay
+in the worker's network namespace, reachable by the next program), while the judge judges. Where either
+check fails, the status asks the host to replace the worker.
 """
 
 from __future__ import annotations
@@ -89,9 +92,8 @@ class Forker:
         self.work = work
         self.tests: list[Any] = [(None, None, ())] * TEST_SLOTS  # slot -> (compiled test or None, source, names)
         self.program = bytearray(_BUFFER)
-        self.relay = bytearray(_BUFFER)
-        self.relay_view = memoryview(self.relay)
-        self.relay_used = 0
+        self.scratch = bytearray(_BUFFER)  # the socket table, read in (and zeroed after)
+        self.scratch_view = memoryview(self.scratch)
         self.limits_key: Any = None
         self.each: list[tuple[int, int, int]] = []  # limits every judge sets on itself (and so its program)
         self.program_limits: list[tuple[int, int, int]] = []  # limits only the program's process sets
@@ -432,20 +434,20 @@ class Forker:
 
     # -- leftovers ---------------------------------------------------------------------------------------
     def _unix_sockets(self) -> int | None:
-        """How many sockets the network namespace holds (its table read into the relay buffer, zeroed after:
+        """How many sockets the network namespace holds (its table read into the scratch buffer, zeroed after:
         a program's socket names never become an object here)."""
         try:
             fd = os.open("/proc/self/net/unix", os.O_RDONLY)
         except OSError:
             return None
         try:
-            got = os.readv(fd, [self.relay_view])
-            lines = self.relay.count(b"\n", 0, got)
-            if got == len(self.relay):
+            got = os.readv(fd, [self.scratch_view])
+            lines = self.scratch.count(b"\n", 0, got)
+            if got == len(self.scratch):
                 lines += 1 << 20  # more than fit: more than there should be
         finally:
             os.close(fd)
-        self.relay_view[:got] = bytes(got)
+        self.scratch_view[:got] = bytes(got)
         return lines - 1
 
     def _sockets_left(self) -> bool:

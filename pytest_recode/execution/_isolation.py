@@ -6,16 +6,17 @@ once at start; every mode below degrades to the next when the kernel refuses, an
 
 - ``namespaces`` (running as root): new mount, network, IPC, UTS and PID namespaces. The worker splits in
   two (see ``_worker.py``): the launcher stays outside the PID namespace and its child, PID 1 of the
-  namespace, is the *forker* (``_forker.py``), so killing every process the forker can see ends all
-  leftovers of a program and never the manager (the host, outside), and the namespace's ``/proc`` shows
-  nothing of the host; every mount is re-bound read-only;
-  fresh size-limited tmpfs on ``/tmp`` and ``/dev/shm``; each program runs as an unprivileged user id
-  private to this worker (``uid_base + launcher pid``), so ``RLIMIT_NPROC`` bounds fork bombs and it
-  cannot signal or trace root.
+  namespace, is the *forker* (``_forker.py``), so killing every process the forker can see but its judge
+  ends all leftovers of a program and never the host (outside), and the namespace's ``/proc`` shows
+  nothing of the host; every mount is re-bound read-only; fresh size-limited tmpfs on ``/tmp`` and
+  ``/dev/shm``, and a ``/dev/null`` of the worker's own (a lock on it reaches no other worker, nor the
+  host); each program runs as an unprivileged user id private to this worker (``uid_base + launcher
+  pid``), so ``RLIMIT_NPROC`` bounds fork bombs and it cannot signal or trace root, nor its judge (a user
+  id of its own, see ``_forker.py``).
 - ``userns`` (not root, user namespaces allowed): the same namespaces, and split, inside a user namespace;
   programs keep the caller's user id (mapped to 0 inside) with every capability dropped.
-- ``plain``: resource limits and a process group only; the worker is one process that forks each program
-  itself. Inside a container where the worker is PID 1 it still kills every leftover process after each
+- ``plain``: resource limits and a process group only; the worker is the forker itself, with no launcher
+  (it still forks a judge, and each program). Inside a container where the worker is PID 1 it still kills every leftover process after each
   program (the container provides the rest).
 """
 
