@@ -16,8 +16,8 @@ once at start; every mode below degrades to the next when the kernel refuses, an
 - ``userns`` (not root, user namespaces allowed): the same namespaces, and split, inside a user namespace;
   programs keep the caller's user id (mapped to 0 inside) with every capability dropped.
 - ``plain``: resource limits and a process group only; the worker is the forker itself, with no launcher
-  (it still forks a judge, and each program). Inside a container where the worker is PID 1 it still kills every leftover process after each
-  program (the container provides the rest).
+  (it still forks a judge, and each program). Inside a container where the worker is PID 1 it still kills
+  every leftover process after each program (the container provides the rest).
 """
 
 from __future__ import annotations

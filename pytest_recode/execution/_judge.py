@@ -27,9 +27,9 @@ runs the tests again against a fresh P, call by call.
 
 Once P ends before its end (the forker, its parent, says so), breaks the protocol, or runs out of time,
 the verdict is settled: the proxies raise :class:`Stop` from then on, and what the test code does after
-(catching it, returning) changes nothing. A report from another process than P (a copy the program forked) is ignored, and the judge
-serves no more calls (the copies, which read its requests as P does, see their end): only P's own reports
-and end count.
+(catching it, returning) changes nothing. A report from another process than P (a copy the program
+forked) is ignored, and the judge serves no more calls (the copies, which read its requests as P does, see
+their end): only P's own reports and end count.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ from ._host import ForkerLink, WorkerLost
 __all__ = ["LOADER", "LocalTransport", "WorkerLost", "worker_bundle", "worker_command"]
 
 #: The worker's modules.
-WORKER_MODULES = ("_serialize", "_isolation", "_seccomp", "_frames", "_capture", "_control", "_describe", "_program",
-                  "_calls", "_judge", "_warmup", "_workdir", "_prepare", "_forker", "_worker")
+WORKER_MODULES = ("_decode", "_serialize", "_isolation", "_seccomp", "_frames", "_capture", "_control", "_describe",
+                  "_program", "_calls", "_judge", "_warmup", "_workdir", "_prepare", "_forker", "_worker")
 
 # The sources come first on stdin: a 4-byte length, then NAME NUL SOURCE NUL ... (source text has no NUL).
 # Modules are executed when first imported, not all at start: the forker, which every program's fork

@@ -7,8 +7,8 @@ anew for every program costs a score of system calls; instead, after each progra
 compares a fingerprint of those directories with the one taken when they were clean: entry counts (a
 tmpfs directory's size grows by a fixed amount per entry, checked at start), identity, owner, mode and
 times (the change time included, which every change to the inode moves). Any difference, or a file
-system that does not count entries so, and everything is wiped and made anew. Without a private file system (``plain``) each program gets a fresh directory,
-deleted after it.
+system that does not count entries so, and everything is wiped and made anew. Without a private file
+system (``plain``) each program gets a fresh directory, deleted after it.
 
 Wiping happens in a child process (the forker itself never reads a name a program chose: whatever it
 reads stays in its memory, which every later program inherits), one directory level at a time with one

@@ -109,7 +109,7 @@ FORGERIES = {
             __hash__ = object.__hash__
         gc.unfreeze()
         for thing in gc.get_objects():
-            if isinstance(thing, types.ModuleType) and getattr(thing, "__name__", "").endswith("_serialize"):
+            if isinstance(thing, types.ModuleType) and getattr(thing, "__name__", "").endswith(("_serialize", "_decode")):
                 thing.decode = lambda *args, **kwargs: Yes()
         def add(a, b):
             return {"sum": a - b}
