@@ -41,8 +41,10 @@ def test_transforms_benchmark() -> None:
 @pytest.mark.slow
 def test_execution_benchmark() -> None:
     figures = last_line_figures("execution.py", "--rounds", "1", "--baseline-rounds", "1", "--no-docker")
-    assert {"local_per_s", "ratio", "humaneval_per_s", "inprocess_per_s", "forkfloor_per_s", "floor_ratio",
-            "floor_ceiling_share"} <= set(figures)
+    assert {"local_per_s", "ratio", "humaneval_per_s", "inprocess_per_s", "forkfloor_per_s", "floor_share",
+            "floor_ratio", "floor_ceiling_share"} <= set(figures)
+    assert float(figures["floor_share"]) == pytest.approx(
+        float(figures["local_per_s"]) / float(figures["forkfloor_per_s"]), abs=0.02)
     assert float(figures["floor_ratio"]) == pytest.approx(
         float(figures["forkfloor_per_s"]) / float(figures["humaneval_per_s"]), abs=0.02)
 

@@ -22,8 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run PROGRAM (a Python file, or - for standard input) in the sandbox as __main__ and print "
         "one JSON object: status (passed, failed, timeout, crashed, sandbox_error), duration_s, exception_type, "
         "message, stdout, stderr, notes, traceback. The program passes when it runs to its end; exiting early, "
-        "even with exit(0), is a failure. Exit status: 0 passed, 1 failed/timeout/crashed, 2 unreadable "
-        "input or a sandbox error.",
+        "even with exit(0), is a failure. A whole program is its own test: its own process reports how it "
+        "ended (see the README's Sandbox section). Exit status: 0 passed, 1 failed/timeout/crashed, 2 "
+        "unreadable input or a sandbox error.",
     )
     parser.add_argument("program", metavar="PROGRAM", help="the Python file to run, or - to read standard input")
     add_sandbox_arguments(parser)

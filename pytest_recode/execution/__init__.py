@@ -1,9 +1,9 @@
 """Running untrusted programs: the :class:`Sandbox` interface and its backends.
 
-``open_sandbox()`` gives the local backend (pre-forked, namespace-isolated workers); ``backend="docker"``
-runs the same workers in locked-down containers, ``backend="subprocess"`` starts a fresh worker per
-program. Return values of :meth:`Sandbox.call` come encoded by :mod:`._serialize`
-(:func:`encode_value`/:func:`decode_value`).
+``open_sandbox()`` gives the local backend (pre-forked, namespace-isolated workers, each with a judge that
+decides verdicts outside the program's process, see ``_judge.py``); ``backend="docker"`` runs the same
+workers in locked-down containers, ``backend="subprocess"`` starts a fresh worker per program. Return
+values of :meth:`Sandbox.call` come encoded by :mod:`._serialize` (:func:`encode_value`/:func:`decode_value`).
 """
 
 from __future__ import annotations

@@ -6,20 +6,19 @@ PID 1, so after each program it kills every process left in the container. The h
 container's attached stdin/stdout (one socket, no ``exec`` and no container start per program).
 
 The image needs only ``python3`` (with ``ctypes`` and ``resource``): the worker's code travels on its
-command line. ``scripts/build-sandbox-image.sh`` builds one offline from a debootstrapped Debian.
+stdin. ``scripts/build-sandbox-image.sh`` builds one offline from a debootstrapped Debian.
 """
 
 from __future__ import annotations
 
 import select
 import socket
-import time
 from typing import Any
 
 from .._errors import ResourceMissing, SandboxError
 from ._api import SandboxConfig
-from ._frames import loads, pop_frame
-from ._launch import LAUNCH_ENV, WorkerLost, encode_frame, worker_bundle, worker_command
+from ._host import ForkerLink, WorkerLost
+from ._launch import LAUNCH_ENV, worker_bundle, worker_command
 from ._pool import PoolSandbox
 
 __all__ = ["DockerSandbox", "container_options", "docker_client"]
@@ -73,10 +72,11 @@ def container_options(config: SandboxConfig) -> dict[str, Any]:
     }
 
 
-class DockerTransport:
+class DockerTransport(ForkerLink):
     """One container running the worker, spoken to over its attached stdin and (multiplexed) stdout."""
 
     def __init__(self, client: Any, config: SandboxConfig) -> None:
+        super().__init__()
         settings = {"isolation": "plain", "in_container": True}
         try:
             self.container = client.containers.create(config.docker_image, worker_command("python3", settings),
@@ -87,46 +87,46 @@ class DockerTransport:
             raise SandboxError(f"could not start a sandbox container from {config.docker_image!r}: {exc}") from None
         self._attached = attached
         self._sock: socket.socket = getattr(attached, "_sock", attached)
+        self._sock.setblocking(False)
         self._raw = bytearray()
-        self._stdout = bytearray()
         self._stderr = bytearray()
-        self._send(worker_bundle())
+        self._queue(worker_bundle())
 
-    def send(self, job: dict[str, Any]) -> None:
-        self._send(encode_frame(job))
-
-    def _send(self, data: bytes) -> None:
+    def _write(self, data: memoryview) -> int:
         try:
-            self._sock.sendall(data)
+            return self._sock.send(data)
+        except BlockingIOError:
+            return 0
         except OSError as exc:
             raise WorkerLost(f"the container stopped reading ({exc})") from exc
 
-    def _pump(self, deadline: float) -> None:
-        """Read one chunk from the socket and split Docker's 8-byte-header frames into the two streams."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise WorkerLost("the container did not answer in time")
-        ready, _, _ = select.select([self._sock], [], [], remaining)
-        if not ready:
-            return
-        chunk = self._sock.recv(1 << 16)  # under the C library's mmap threshold (see _launch._READ)
+    def _read(self) -> bytes:
+        """What came on the container's stdout; its stderr is kept apart, for :meth:`diagnostics`."""
+        try:
+            chunk = self._sock.recv(1 << 16)  # under the C library's mmap threshold (see _launch._READ)
+        except BlockingIOError:
+            return b""
+        except OSError as exc:
+            raise WorkerLost(f"the container's stream failed ({exc})") from exc
         if not chunk:
             raise WorkerLost("the container ended unexpectedly")
         self._raw += chunk
-        while len(self._raw) >= 8:
+        stdout = bytearray()
+        while len(self._raw) >= 8:  # Docker's frames: stream, 3 bytes of nothing, 4 bytes of size
             size = int.from_bytes(self._raw[4:8], "big")
             if len(self._raw) < 8 + size:
                 break
-            (self._stderr if self._raw[0] == 2 else self._stdout).extend(self._raw[8 : 8 + size])
+            if self._raw[0] == 2:
+                self._stderr += self._raw[8 : 8 + size]
+                del self._stderr[:-4000]
+            else:
+                stdout += self._raw[8 : 8 + size]
             del self._raw[: 8 + size]
+        return bytes(stdout)
 
-    def receive(self, deadline: float) -> dict[str, Any]:
-        while (body := pop_frame(self._stdout)) is None:
-            self._pump(deadline)
-        try:
-            return loads(body)
-        except ValueError as exc:
-            raise WorkerLost(f"the container sent a malformed frame: {exc}") from exc
+    def _wait(self, timeout: float, writing: bool) -> bool:
+        readable, _, _ = select.select([self._sock], [self._sock] if writing else [], [], timeout)
+        return bool(readable)
 
     def diagnostics(self) -> str:
         return self._stderr[-4000:].decode("utf-8", errors="replace").strip()

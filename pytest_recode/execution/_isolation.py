@@ -6,17 +6,18 @@ once at start; every mode below degrades to the next when the kernel refuses, an
 
 - ``namespaces`` (running as root): new mount, network, IPC, UTS and PID namespaces. The worker splits in
   two (see ``_worker.py``): the launcher stays outside the PID namespace and its child, PID 1 of the
-  namespace, is the *forker* (``_forker.py``), so killing every process the forker can see ends all
-  leftovers of a program and never the manager (the host, outside), and the namespace's ``/proc`` shows
-  nothing of the host; every mount is re-bound read-only;
-  fresh size-limited tmpfs on ``/tmp`` and ``/dev/shm``; each program runs as an unprivileged user id
-  private to this worker (``uid_base + launcher pid``), so ``RLIMIT_NPROC`` bounds fork bombs and it
-  cannot signal or trace root.
+  namespace, is the *forker* (``_forker.py``), so killing every process the forker can see but its judge
+  ends all leftovers of a program and never the host (outside), and the namespace's ``/proc`` shows
+  nothing of the host; every mount is re-bound read-only; fresh size-limited tmpfs on ``/tmp`` and
+  ``/dev/shm``, and a ``/dev/null`` of the worker's own (a lock on it reaches no other worker, nor the
+  host); each program runs as an unprivileged user id private to this worker (``uid_base + launcher
+  pid``), so ``RLIMIT_NPROC`` bounds fork bombs and it cannot signal or trace root, nor its judge (a user
+  id of its own, see ``_forker.py``).
 - ``userns`` (not root, user namespaces allowed): the same namespaces, and split, inside a user namespace;
   programs keep the caller's user id (mapped to 0 inside) with every capability dropped.
-- ``plain``: resource limits and a process group only; the worker is one process that forks each program
-  itself. Inside a container where the worker is PID 1 it still kills every leftover process after each
-  program (the container provides the rest).
+- ``plain``: resource limits and a process group only; the worker is the forker itself, with no launcher
+  (it still forks a judge, and each program). Inside a container where the worker is PID 1 it still kills
+  every leftover process after each program (the container provides the rest).
 """
 
 from __future__ import annotations
@@ -225,6 +226,8 @@ def _private_filesystem(notes: list[str], tmpfs_mb: int, child_uid: int | None) 
     stdlib_under_tmp = any(under_tmp(p) for p in (sys.base_prefix, sys.base_exec_prefix))
     if not stdlib_under_tmp:
         sys.path[:] = [p for p in sys.path if not under_tmp(p)]
+    if child_uid is not None:
+        _private_devnull(notes)
     work_root = "/tmp"
     for target in ("/tmp", "/dev/shm"):
         if target == "/tmp" and stdlib_under_tmp:
@@ -234,6 +237,22 @@ def _private_filesystem(notes: list[str], tmpfs_mb: int, child_uid: int | None) 
         if os.path.isdir(target):
             _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,mode=1777")
     return work_root
+
+
+def _private_devnull(notes: list[str]) -> None:
+    """A /dev/null of the worker's own: a device node on a tmpfs of its own, bound over the shared one, so
+    that a lock a program takes on it is seen by no other worker and not by the host. (The tmpfs is mounted
+    on /dev/shm for the moment it takes; the worker's own /dev/shm is mounted over it afterwards.)"""
+    import stat
+
+    node = "/dev/shm/null"
+    try:
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=4k,mode=755")
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        os.chmod(node, 0o666)
+        _mount(node, "/dev/null", None, MS_BIND)
+    except OSError as exc:
+        notes.append(f"programs share /dev/null with the host (a private one failed: {exc.strerror or exc})")
 
 
 def _set_hostname() -> None:

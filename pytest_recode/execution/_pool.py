@@ -3,7 +3,9 @@ worker is started (a :class:`Transport` factory).
 
 Workers start lazily, all at once, on first use. A job goes to an idle worker; ``run_many``/``call_many``
 keep every worker busy. A worker that dies or stops answering is replaced and the job retried once on the
-new one; a job that loses two workers comes back as ``sandbox_error``.
+new one; a job that loses two workers comes back as ``sandbox_error``. A worker that says a program left
+something behind it cannot clear (``recycle``) is replaced before it runs another job; a job that was
+already on its way to it runs again on the new one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Protocol
 
 from .._errors import InvalidArgument, SandboxError
 from ._api import CallJob, CallOutcome, CallsResult, RunResult, Sandbox, SandboxConfig, Status, TestJob
-from ._launch import WorkerLost
+from ._host import WorkerLost
 from ._serialize import EncodeError, encode
 
 __all__ = ["PoolSandbox", "Transport"]
@@ -40,6 +42,10 @@ class Transport(Protocol):
 
     def diagnostics(self) -> str: ...
     def close(self, *, kill: bool = False) -> None: ...
+
+
+class _Recycle(Exception):
+    """The worker asked to be replaced after the job it answered (and ran no job after it)."""
 
 
 class _Worker:
@@ -173,8 +179,9 @@ class PoolSandbox(Sandbox):
                 self._drop(worker, kill=True)  # e.g. KeyboardInterrupt mid-job: its state is unknown
                 self._idle.put(_EMPTY)
                 raise
-            if self._jobs_per_worker is not None and worker.jobs >= self._jobs_per_worker:
-                self._drop(worker)
+            if response.get("recycle") or (self._jobs_per_worker is not None
+                                           and worker.jobs >= self._jobs_per_worker):
+                self._drop(worker, kill=bool(response.get("recycle")))
                 self._idle.put(_EMPTY)
             else:
                 self._idle.put(worker)
@@ -202,6 +209,11 @@ class PoolSandbox(Sandbox):
                         results[index] = _lost_twice(failures[index])
                     else:
                         retry.append(index)
+                continue
+            except _Recycle:
+                self._drop(worker, kill=True)
+                self._idle.put(_EMPTY)
+                retry.extendleft(reversed(in_flight))  # never run there: no attempt lost
                 continue
             except BaseException:
                 self._drop(worker, kill=True)
@@ -232,6 +244,8 @@ class PoolSandbox(Sandbox):
             response = worker.receive(jobs[head], self.grace_s)
             in_flight.popleft()
             results[head] = self._answer(response, worker)
+            if response.get("recycle"):
+                raise _Recycle
 
     def _map(self, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not jobs:
@@ -340,14 +354,24 @@ def _text(name: str, value: object) -> str:
 
 
 def _common(response: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a result, each of its exact built-in type whatever the response held."""
     try:
         status = Status(response.get("status"))
     except ValueError:
         status = Status.SANDBOX_ERROR
-    return {"status": status, "duration_s": float(response.get("duration_s") or 0.0),
-            "exception_type": response.get("exception_type"), "message": response.get("message") or "",
-            "stdout": response.get("stdout") or "", "stderr": response.get("stderr") or "",
-            "notes": tuple(response.get("notes") or ()), "traceback": response.get("traceback") or ""}
+    duration = response.get("duration_s")
+    notes = response.get("notes")
+    return {"status": status,
+            "duration_s": float(duration) if type(duration) in (int, float) and duration >= 0 else 0.0,
+            "exception_type": _exact_text(response.get("exception_type"), None),
+            "message": _exact_text(response.get("message")), "stdout": _exact_text(response.get("stdout")),
+            "stderr": _exact_text(response.get("stderr")),
+            "notes": tuple(str.__str__(n) for n in notes if isinstance(n, str)) if type(notes) is list else (),
+            "traceback": _exact_text(response.get("traceback"))}
+
+
+def _exact_text(value: Any, default: Any = "") -> Any:
+    return str.__str__(value) if isinstance(value, str) else default
 
 
 def _run_result(response: dict[str, Any]) -> RunResult:
@@ -355,6 +379,8 @@ def _run_result(response: dict[str, Any]) -> RunResult:
 
 
 def _calls_result(response: dict[str, Any]) -> CallsResult:
-    outcomes = tuple(CallOutcome(o.get("value"), o.get("exception_type"), o.get("message") or "")
-                     for o in response.get("outcomes") or ())
+    outcomes = response.get("outcomes")
+    outcomes = tuple(CallOutcome(o.get("value"), _exact_text(o.get("exception_type"), None),
+                                 _exact_text(o.get("message")))
+                     for o in (outcomes if type(outcomes) is list else ()) if type(o) is dict)
     return CallsResult(outcomes=outcomes, **_common(response))

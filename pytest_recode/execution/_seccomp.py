@@ -1,9 +1,9 @@
 """A seccomp filter for sandboxed programs: refuse the system calls no completion needs and that widen the
 kernel's attack surface (namespaces, mounts, tracing, kernel keyrings, BPF, modules, io_uring), or that
-make state outliving the program: System V message queues, semaphores and shared memory live in the
-worker's IPC namespace, not in any file the sandbox wipes, so one program's would still be there for the
-next (no stdlib module uses them: ``multiprocessing`` takes POSIX semaphores and shared memory, files in
-/dev/shm).
+make state outliving the program: System V message queues, semaphores and shared memory, and POSIX message
+queues, live in the worker's IPC namespace, not in any file the sandbox wipes, so one program's would still
+be there for the next (no stdlib module uses them: ``multiprocessing`` takes POSIX semaphores and shared
+memory, files in /dev/shm); ``memfd_create`` makes memory no limit counts.
 
 Standard library only (part of the worker). Refused calls fail with EPERM, so a program sees an ordinary
 ``PermissionError``; ``clone3`` fails with ENOSYS, which makes the C library fall back to ``clone``, whose
@@ -41,6 +41,13 @@ _DENIED = {
     "open_by_handle_at": (304, 265), "name_to_handle_at": (303, 264), "quotactl": (179, 60),
     "syslog": (103, 116), "settimeofday": (164, 170), "clock_settime": (227, 112), "adjtimex": (159, 171),
     "shmget": (29, 194), "semget": (64, 190), "msgget": (68, 186),
+    # POSIX message queues live in the IPC namespace too; memory-backed files count against neither the
+    # address-space limit nor the size of the work area's tmpfs.
+    "mq_open": (240, 180), "mq_unlink": (241, 181), "mq_timedsend": (242, 182), "mq_timedreceive": (243, 183),
+    "mq_notify": (244, 184), "mq_getsetattr": (245, 185), "memfd_create": (319, 279), "memfd_secret": (447, 447),
+    # Reaching into other processes (each also needs ptrace rights, which programs lack: refused outright).
+    "pidfd_getfd": (438, 438), "kcmp": (312, 272), "process_madvise": (440, 440), "process_mrelease": (448, 448),
+    "lookup_dcookie": (212, 18), "fanotify_init": (300, 262), "vhangup": (153, 58),
     "iopl": (172, None), "ioperm": (173, None), "modify_ldt": (154, None), "uselib": (134, None),
 }
 _ARCHES = {"x86_64": (0xC000003E, 0, 56, 435), "aarch64": (0xC00000B7, 1, 220, 435)}

@@ -30,14 +30,16 @@ Everything else is a JSON object whose ``"$"`` names the type and ``"v"`` holds 
   ``{"$": "Fraction", "v": [numerator, denominator]}``.
 - ``{"$": "iterator", "type": "generator" | "map" | ..., "v": [...]}``: a generator or built-in iterator,
   consumed into its items.
+- ``{"$": "type", "v": "int"}``: one of the built-in types themselves (``int``, ``str``, ``list``...), as
+  tests pass them to a function (``remove_datatype(values, int)``).
 - ``{"$": "object", "type": "module.QualName", "v": encoded-or-null}`` (the module is left out for
   the program's own classes and built-ins): any other object, including a
   subclass of a built-in type. ``v`` is the value seen as its built-in base type (a ``namedtuple`` as its
   tuple, an ``int`` subclass as its int), or null. It decodes to an :class:`Opaque`, never to the object.
 - ``{"$": "unencodable", "type": "list", "reason": "cycle" | "too deep" | "too large"}``.
 
-:func:`decode` turns an encoding back into plain Python values (``object``/``unencodable`` become
-:class:`Opaque`); ``decode(encode(x)) == x`` for every value of the exact types above.
+:func:`decode` (``_decode.py``) turns an encoding back into plain Python values (``object`` and
+``unencodable`` become :class:`Opaque`); ``decode(encode(x)) == x`` for every value of the exact types above.
 """
 
 from __future__ import annotations
@@ -48,14 +50,15 @@ import sys
 import types
 from typing import Any
 
-__all__ = ["FORMAT_VERSION", "EncodeError", "Opaque", "decode", "dumps", "encode", "loads"]
+from ._decode import BUILTIN_TYPES, FACTORIES, FAST_ITEMS, Opaque, decode
+
+__all__ = ["FORMAT_VERSION", "EncodeError", "Opaque", "decode", "dumps", "encode", "holds_mutable", "loads"]
 
 FORMAT_VERSION = 1
 _INT_LIMIT = 2**63
 _MAX_DEPTH = 100
 _MAX_ITEMS = 100_000  # items taken from an iterator before it counts as "too large" (it may be endless)
 _DEFAULT_BUDGET = 8 * 1024 * 1024
-_FACTORIES = {t.__name__: t for t in (int, float, str, bytes, bool, list, tuple, dict, set, frozenset)}
 _ITERATOR_TYPES = {
     type(iter(x)): None for x in ([], (), "", b"", bytearray(), {}, set(), frozenset(), range(0))
 }
@@ -69,35 +72,6 @@ _BASES = (int, float, complex, str, bytes, bytearray, tuple, list, frozenset, se
 
 class EncodeError(ValueError):
     """A value cannot be encoded exactly (``strict=True`` only): an object, a cycle, or too large."""
-
-
-class Opaque:
-    """A value the encoding cannot rebuild: an object of another type, or one too large or cyclic to encode.
-
-    Equal only to an ``Opaque`` with the same fields; hashes by type name (``value`` may be a list).
-    Immutable. (Not a dataclass: the sandbox worker avoids importing ``dataclasses``.)
-    """
-
-    __slots__ = ("type_name", "value", "reason")
-
-    def __init__(self, type_name: str, value: Any = None, reason: str = "") -> None:
-        object.__setattr__(self, "type_name", type_name)
-        object.__setattr__(self, "value", value)
-        object.__setattr__(self, "reason", reason)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"Opaque is immutable: cannot set {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Opaque:
-            return NotImplemented
-        return (self.type_name, self.value, self.reason) == (other.type_name, other.value, other.reason)
-
-    def __hash__(self) -> int:
-        return hash((Opaque, self.type_name, self.reason))
-
-    def __repr__(self) -> str:
-        return f"Opaque(type_name={self.type_name!r}, value={self.value!r}, reason={self.reason!r})"
 
 
 def _stdlib_type(module: str, name: str) -> Any:
@@ -176,6 +150,8 @@ class _Encoder:
             return {"$": cls.__name__, "v": binascii.b2a_base64(x, newline=False).decode("ascii")}
         if cls is range:
             return {"$": "range", "v": [x.start, x.stop, x.step]}
+        if cls is type and BUILTIN_TYPES.get(getattr(x, "__name__", None)) is x:
+            return {"$": "type", "v": x.__name__}
         if cls is _stdlib_type("decimal", "Decimal"):
             return {"$": "Decimal", "v": str(x)}
         if cls is _stdlib_type("fractions", "Fraction"):
@@ -203,7 +179,7 @@ class _Encoder:
             return {"$": cls.__name__, "v": self.pairs(x, depth)}
         if cls is collections.defaultdict:
             factory = x.default_factory
-            if factory is not None and _FACTORIES.get(getattr(factory, "__name__", "")) is not factory:
+            if factory is not None and FACTORIES.get(getattr(factory, "__name__", "")) is not factory:
                 return self.other(x, cls, depth)
             return {"$": "defaultdict", "factory": None if factory is None else factory.__name__,
                     "v": self.pairs(x, depth)}
@@ -251,6 +227,9 @@ def encode(value: Any, *, strict: bool = False, budget: int = _DEFAULT_BUDGET) -
     ``unencodable`` "too large". With ``strict=True`` anything that would not decode to an equal value of
     the same exact type (objects, cycles, too large) raises :class:`EncodeError` instead.
     """
+    fast = _plain(value, budget)
+    if fast is not _NOT_PLAIN:
+        return fast
     encoder = _Encoder(strict, budget)
     try:
         return encoder.encode(value)
@@ -264,59 +243,52 @@ def encode(value: Any, *, strict: bool = False, budget: int = _DEFAULT_BUDGET) -
         return {"$": "unencodable", "type": _type_name(type(value)), "reason": "too deep"}
 
 
-def decode(encoded: Any) -> Any:
-    """The Python value an encoding stands for; ``object`` and ``unencodable`` become :class:`Opaque`."""
-    if isinstance(encoded, list):
-        return [decode(v) for v in encoded]
-    if not isinstance(encoded, dict):
-        return encoded
-    tag, v = encoded.get("$"), encoded.get("v")
-    if tag == "tuple":
-        return tuple(decode(x) for x in v)
-    if tag in ("set", "frozenset"):
-        return (set if tag == "set" else frozenset)(decode(x) for x in v)
-    if tag in ("dict", "Counter", "OrderedDict"):
-        cls = {"dict": dict, "Counter": collections.Counter, "OrderedDict": collections.OrderedDict}[tag]
-        result = cls()
-        for key, value in v:
-            result[decode(key)] = decode(value)
-        return result
-    if tag == "defaultdict":
-        factory = encoded.get("factory")
-        result = collections.defaultdict(None if factory is None else _FACTORIES[factory])
-        for key, value in v:
-            result[decode(key)] = decode(value)
-        return result
-    if tag == "deque":
-        return collections.deque((decode(x) for x in v), encoded.get("maxlen"))
-    if tag == "int":
-        return int(v, 16)
-    if tag == "float":
-        return float(v)
-    if tag == "complex":
-        return complex(decode(v[0]), decode(v[1]))
-    if tag in ("bytes", "bytearray"):
-        import binascii
+_NOT_PLAIN = object()
 
-        raw = binascii.a2b_base64(v)
-        return raw if tag == "bytes" else bytearray(raw)
-    if tag == "range":
-        return range(*v)
-    if tag == "Decimal":
-        import decimal
 
-        return decimal.Decimal(v)
-    if tag == "Fraction":
-        import fractions
+def _plain_item(item: Any) -> int:
+    """What encoding ``item`` spends if it encodes as itself (an exact scalar), else -1."""
+    kind = type(item)
+    if kind is int:
+        return 8 if -_INT_LIMIT <= item < _INT_LIMIT else -1
+    if kind is str:
+        return 8 + len(item)
+    if item is None or kind is bool:
+        return 8
+    if kind is float:
+        return 8 if item - item == 0.0 else -1
+    return -1
 
-        return fractions.Fraction(decode(v[0]), decode(v[1]))
-    if tag == "iterator":
-        return iter([decode(x) for x in v])
-    if tag == "object":
-        return Opaque(encoded.get("type", "?"), None if v is None else decode(v))
-    if tag == "unencodable":
-        return Opaque(encoded.get("type", "?"), None, encoded.get("reason", "unencodable"))
-    raise ValueError(f"not a tagged encoding: unknown tag {tag!r} in {encoded!r:.200}")
+
+def _plain(value: Any, budget: int) -> Any:
+    """The encoding of an exact scalar, or of a short list of them (the usual arguments and results), without
+    the encoder's machinery: the same as :func:`encode` gives, or ``_NOT_PLAIN``."""
+    spent = _plain_item(value)
+    if spent >= 0:
+        return value if spent <= budget else _NOT_PLAIN
+    if type(value) is not list or len(value) > FAST_ITEMS:
+        return _NOT_PLAIN
+    spent = 8
+    for item in value:
+        cost = _plain_item(item)
+        if cost < 0:
+            return _NOT_PLAIN
+        spent += cost
+    return list(value) if spent <= budget else _NOT_PLAIN
+
+
+def holds_mutable(value: Any, depth: int = 0) -> bool:
+    """Whether a call could change ``value`` in place (a list, dict, set... or a tuple holding one)."""
+    kind = type(value)
+    if kind in _MUTABLE or isinstance(value, (list, dict, set, bytearray)):
+        return True
+    if kind is tuple and depth < 3:
+        return any(holds_mutable(item, depth + 1) for item in value)
+    return False
+
+
+_MUTABLE = frozenset({list, dict, set, bytearray, collections.deque, collections.Counter, collections.OrderedDict,
+                      collections.defaultdict})
 
 
 def dumps(value: Any, **options: Any) -> str:

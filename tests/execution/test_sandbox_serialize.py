@@ -68,6 +68,9 @@ ENCODINGS = [
     (LyingInt(5), {"$": "object", "type": f"{__name__}.LyingInt", "v": 5}),
     (Point(1, 2), {"$": "object", "type": f"{__name__}.Point", "v": {"$": "tuple", "v": [1, 2]}}),
     (AlwaysEqual(), {"$": "object", "type": f"{__name__}.AlwaysEqual", "v": None}),
+    (int, {"$": "type", "v": "int"}),
+    ([str, tuple], [{"$": "type", "v": "str"}, {"$": "type", "v": "tuple"}]),
+    (AlwaysEqual, {"$": "object", "type": "type", "v": None}),  # a class of a program's own: not a built-in
 ]
 
 
