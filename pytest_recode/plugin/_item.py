@@ -88,7 +88,12 @@ def run_item(test: Callable[..., Any], spec: RobustSpec, problem: Problem, conte
             _skip(str(exc))
         raise
     except ModelError as exc:  # a dead server, a broken model: one line, not a traceback per item
-        pytest.fail(f"recode: {exc}", pytrace=False)
+        model_error: ModelError | None = exc
+    else:
+        model_error = None
+    if model_error is not None:
+        # Failed outside the handler, so that pytest does not print the model's error a second time as the cause.
+        pytest.fail(f"recode: {model_error}", pytrace=False)
     _record(request, run, state.unavailable)
     if replay is None:
         _remember(database, nodeid, stored, run)

@@ -116,7 +116,9 @@ def test_clear_cache_on_a_read_only_directory_is_a_usage_error(tiny_project: pyt
 
 # -- while the tests run ---------------------------------------------------------------------------------
 def test_a_server_failing_midway_is_asked_once_not_once_per_test(tiny_project: pytest.Pytester, no_waits: None,
-                                                                 fake: tuple[str, object]) -> None:
+                                                                 fake: tuple[str, object],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")  # the short test summary's lines whole, whatever the terminal's width
     url, served = fake
     served.mode = "drop"  # type: ignore[attr-defined]  # lists models, breaks off every completion
     tiny_project.makepyfile(CAMEL_TEST.format(problems=["tiny/0", "tiny/1"]))
