@@ -150,6 +150,11 @@ class CallOutcome:
     exception_type: str | None = None
     #: The exception's message (for reports; compare outcomes by ``value`` and ``exception_type``).
     message: str = ""
+    #: The positional arguments as the call left them, encoded like ``value``, where the call changed them
+    #: (None where it changed none).
+    arguments_after: Any = None
+    #: How long the call took, as the program's process measured it (to choose inputs by, never to judge).
+    duration_s: float = 0.0
 
     @property
     def raised(self) -> bool:

@@ -201,9 +201,12 @@ def _outcome(frame: dict[str, Any]) -> dict[str, Any]:
     name, message = frame.get("exception_type"), frame.get("message")
     if name is not None and (type(name) is not str or type(message) is not str):
         raise WorkerLost("the worker sent a malformed outcome")
+    duration = frame.get("duration_s")
+    duration = duration if type(duration) is float and duration >= 0 else 0.0
     if name is not None:
-        return {"value": None, "exception_type": name, "message": message}
-    return {"value": frame.get("value"), "exception_type": None, "message": ""}
+        return {"value": None, "exception_type": name, "message": message, "duration_s": duration}
+    return {"value": frame.get("value"), "exception_type": None, "message": "", "after": frame.get("after"),
+            "duration_s": duration}
 
 
 def _well_formed(verdict: dict[str, Any]) -> bool:

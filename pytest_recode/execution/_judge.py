@@ -278,6 +278,9 @@ class Judge(Calls):
             if kind != "out" or frame.get("i") != self.outcomes:
                 return self.tampered("the program sent the sandbox an unexpected result")
             outcome: dict[str, Any] = {"kind": "outcome", "index": self.outcomes, "nonce": self.job["nonce"]}
+            duration = frame.get("d")
+            if type(duration) is float and duration >= 0:  # as P measured it: for choosing inputs, not a verdict
+                outcome["duration_s"] = duration
             if "e" in frame:
                 name, message = text(frame.get("e"), NAME_LIMIT), text(frame.get("m"), 2000)
                 if name is None or message is None:
@@ -289,6 +292,15 @@ class Judge(Calls):
                     outcome["value"] = frame.get("v")
                 except ValueError:
                     outcome["value"] = {"$": "unencodable", "type": "?", "reason": "malformed"}
+                if "a" in frame:
+                    try:
+                        after = frame.get("a")
+                        if type(after) is not list:
+                            raise ValueError("not a list")
+                        _serialize.decode(after)
+                        outcome["after"] = after
+                    except ValueError:
+                        outcome["after"] = {"$": "unencodable", "type": "list", "reason": "malformed"}
             self.outcomes += 1
             send(self.result_fd, outcome)
 

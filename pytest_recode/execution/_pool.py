@@ -381,6 +381,7 @@ def _run_result(response: dict[str, Any]) -> RunResult:
 def _calls_result(response: dict[str, Any]) -> CallsResult:
     outcomes = response.get("outcomes")
     outcomes = tuple(CallOutcome(o.get("value"), _exact_text(o.get("exception_type"), None),
-                                 _exact_text(o.get("message")))
+                                 _exact_text(o.get("message")), o.get("after"),
+                                 o["duration_s"] if type(o.get("duration_s")) is float else 0.0)
                      for o in (outcomes if type(outcomes) is list else ()) if type(o) is dict)
     return CallsResult(outcomes=outcomes, **_common(response))

@@ -18,6 +18,7 @@ import json.encoder
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 from . import _serialize
@@ -226,12 +227,22 @@ def _serve(job: dict[str, Any], namespace: dict[str, Any], entry: Any) -> None:
 def _call_each(job: dict[str, Any], entry: Any) -> None:
     pid, limit = _GETPID(), job["value_limit"]
     _send({"k": "loaded", "p": pid})
+    clock = time.perf_counter
     for index, encoded in enumerate(job["inputs"]):
+        started = clock()
         try:
-            result = entry(*_serialize.decode(encoded))
-            frame = {"k": "out", "i": index, "v": _serialize.encode(result, budget=limit), "p": pid}
+            positional = _serialize.decode(encoded)
+            started = clock()
+            result = entry(*positional)
+            frame = {"k": "out", "i": index, "v": _serialize.encode(result, budget=limit), "p": pid,
+                     "d": clock() - started}
+            if _serialize.holds_mutable(positional):  # the arguments as the call left them are part of it
+                after = _serialize.encode(positional, budget=limit)
+                if after != encoded:
+                    frame["a"] = after
         except BaseException as exc:  # noqa: BLE001 - a raising call is an outcome, not a failure
-            frame = {"k": "out", "i": index, "e": type(exc).__name__, "m": message_of(exc), "p": pid}
+            frame = {"k": "out", "i": index, "e": type(exc).__name__, "m": message_of(exc), "p": pid,
+                     "d": clock() - started}
         _send(frame)
     _flush()
     _send({"k": "done", "p": pid})
