@@ -32,6 +32,10 @@ _EXPORTS: dict[str, str] = {
     "RobustnessFailure": "._errors",
     "SandboxError": "._errors",
     "TransformError": "._errors",
+    "EquivalenceJudge": ".equivalence",
+    "Verdict": ".equivalence",
+    "assert_equivalent": ".equivalence",
+    "compare": ".equivalence",
     "RunResult": ".execution",
     "Sandbox": ".execution",
     "SandboxConfig": ".execution",
@@ -91,6 +95,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         SandboxError,
         TransformError,
     )
+    from .equivalence import EquivalenceJudge, Verdict, assert_equivalent, compare
     from .execution import RunResult, Sandbox, SandboxConfig, Status, open_sandbox
     from .metrics import CaseOutcome
     from .models import CodeModel, GenerationConfig, ReferenceModel, load_model

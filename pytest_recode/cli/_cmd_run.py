@@ -10,6 +10,7 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from .._errors import InvalidArgument
+from ..equivalence._inputs import DEFAULT_INPUTS
 from ..transforms import CATEGORIES, TRANSFORM_NAMES, transform_names
 from ._cmd_transforms import add_transform_config_arguments, transform_config
 from ._options import add_sandbox_arguments
@@ -59,6 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dtype", default="auto", help="auto, float32, float16, bfloat16 (default: auto)")
     parser.add_argument("--batch-size", type=int, default=32, metavar="N", help="largest generation batch "
                         "(default: 32)")
+    parser.add_argument("--inputs", type=int, default=DEFAULT_INPUTS, metavar="N",
+                        help="generated inputs per problem the nominal and the perturbed completion are compared on, "
+                             f"beside the calls the problem's tests make (default: {DEFAULT_INPUTS})")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N problems of the dataset")
     parser.add_argument("--shard", metavar="I/N",
                         help="only shard I of N (a stable share of the problems; `recode merge` joins the shards)")
@@ -118,6 +122,7 @@ def _released_dataset(directory: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..equivalence import EquivalenceJudge
     from ..execution import SandboxConfig, open_sandbox
     from ..models import CompletionCache, CompletionEngine, ModelOptions, ReferenceModel, load_model
     from ..pipeline import BenchmarkSettings, RecodeContext, Shard, run_benchmark
@@ -130,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
     dataset = args.dataset or (_released_dataset(args.recode_data) if args.recode_data else "builtin")
     if args.batch_prompts < 1:
         raise InvalidArgument(f"--batch-prompts {args.batch_prompts}: give at least 1.")
+    if args.inputs < 0:
+        raise InvalidArgument(f"--inputs {args.inputs}: give 0 (the tests' own calls only) or a count of generated "
+                              "inputs.")
     sandbox_config = SandboxConfig(backend=args.sandbox, timeout_s=args.timeout, memory_mb=args.memory_mb,
                                    workers=args.workers, docker_image=args.docker_image)
     options = ModelOptions(device=args.device, dtype=args.dtype, batch_size=args.batch_size)
@@ -150,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
     engine = CompletionEngine(model, cache=None if args.no_cache else CompletionCache(args.cache_dir))
     unavailable: dict[str, str] = {}
     with open_sandbox(sandbox_config) as sandbox:
-        context = RecodeContext(engine, sandbox, settings.generation(), transform_config(args))
+        judge = EquivalenceJudge(sandbox, inputs=args.inputs, seed=args.base_seed,
+                                 cache_dir=None if args.no_cache else args.cache_dir)
+        context = RecodeContext(engine, sandbox, settings.generation(), transform_config(args), judge)
         if settings.recode_data is None:  # ReCode's files need no transform to run here
             for name in names:
                 reason = context.transform(name).unavailable()

@@ -1,9 +1,6 @@
-"""Deciding whether two executed completions behave the same.
-
-This first version compares how each completion fared against the problem's tests: the same status and,
-for failures, the same exception type. Comparing the values each call returns (serialized by the
-sandbox) on inputs from the tests and generated ones is the next step and will live here too.
-"""
+"""The coarse comparison: how two completions fared against the problem's own tests (the same status and,
+for failures, the same exception type). What the plugin judged by before outputs were compared; kept to
+measure against (``bench/equivalence.py``) and to describe a test run in one line."""
 
 from __future__ import annotations
 
@@ -11,11 +8,11 @@ from dataclasses import dataclass
 
 from ..execution import RunResult
 
-__all__ = ["Verdict", "compare_test_runs", "describe_run"]
+__all__ = ["RunComparison", "compare_test_runs", "describe_run"]
 
 
 @dataclass(frozen=True)
-class Verdict:
+class RunComparison:
     """Whether two runs behave the same; ``reason`` says how they differ when they do not."""
 
     equivalent: bool
@@ -36,11 +33,11 @@ def describe_run(result: RunResult) -> str:
     return f"{result.status.value} ({detail})" if detail else result.status.value
 
 
-def compare_test_runs(nominal: RunResult, perturbed: RunResult) -> Verdict:
+def compare_test_runs(nominal: RunResult, perturbed: RunResult) -> RunComparison:
     """Same status, and for failures the same exception type, against the same tests."""
     if nominal.status != perturbed.status:
-        return Verdict(False, f"nominal {describe_run(nominal)}, perturbed {describe_run(perturbed)}")
+        return RunComparison(False, f"nominal {describe_run(nominal)}, perturbed {describe_run(perturbed)}")
     if not nominal.passed and nominal.exception_type != perturbed.exception_type:
-        return Verdict(False, f"both fail, differently: nominal {describe_run(nominal)}, "
+        return RunComparison(False, f"both fail, differently: nominal {describe_run(nominal)}, "
                               f"perturbed {describe_run(perturbed)}")
-    return Verdict(True)
+    return RunComparison(True)

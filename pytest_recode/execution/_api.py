@@ -154,7 +154,7 @@ class CallOutcome:
     #: (None where it changed none).
     arguments_after: Any = None
     #: How long the call took, as the program's process measured it (to choose inputs by, never to judge).
-    duration_s: float = 0.0
+    duration_s: float = field(default=0.0, compare=False)
 
     @property
     def raised(self) -> bool:

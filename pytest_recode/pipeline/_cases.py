@@ -79,8 +79,7 @@ class CaseBatch:
             self.evaluate()
             pairs = list(dict.fromkeys((x.nominal, x.perturbed) for x in self.perturbations))
             verdicts = self.context.judge_many([
-                (nominal, self.evaluated(nominal).completion, perturbed, self.evaluated(perturbed).completion,
-                 self.evaluated(nominal).result, self.evaluated(perturbed).result)
+                (nominal, self.evaluated(nominal).completion, perturbed, self.evaluated(perturbed).completion)
                 for nominal, perturbed in pairs
             ])
             self._verdicts = dict(zip(pairs, verdicts))

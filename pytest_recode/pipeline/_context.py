@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..execution import RunResult, Sandbox, TestJob
 from ..models import CompletionEngine, GenerationConfig
 from ..problems import Problem
 from ..transforms import Transform, TransformConfig, get_transform
+
+if TYPE_CHECKING:
+    from ..equivalence import EquivalenceJudge, Pair, Verdict
 
 __all__ = ["Evaluated", "RecodeContext"]
 
@@ -46,20 +49,6 @@ class Evaluated:
         return tuple(r.passed for r in self.results)
 
 
-@dataclass(frozen=True)
-class _RunVerdict:
-    """Whether two completions fared alike in the problem's tests (until outputs are compared)."""
-
-    kind: str
-    reason: str = ""
-
-    def __bool__(self) -> bool:
-        return self.kind == "equivalent"
-
-    def describe(self) -> str:
-        return self.reason
-
-
 def truncate(problem: Problem, completion: str) -> str:
     """The part of a completion that belongs to the function under test."""
     from ..models import truncate_completion
@@ -76,9 +65,11 @@ class RecodeContext:
         sandbox: Sandbox,
         generation: GenerationConfig | None = None,
         transform_config: TransformConfig | None = None,
+        judge: EquivalenceJudge | None = None,
     ) -> None:
         self.engine = engine
         self.sandbox = sandbox
+        self._judge = judge
         self.generation = generation if generation is not None else GenerationConfig()
         self.transform_config = transform_config if transform_config is not None else TransformConfig()
         self._transforms: dict[str, Transform] = {}
@@ -109,16 +100,19 @@ class RecodeContext:
         return [Evaluated(p, done[0], results[row[0]], tuple(done), tuple(results[j] for j in row))
                 for p, done, row in zip(problems, completions, jobs)]
 
-    def judge_many(self, pairs: Sequence[tuple[Problem, str, Problem, str, RunResult, RunResult]]) -> list[Any]:
-        """Equivalence verdicts for (nominal problem, its completion, perturbed problem, its completion,
-        nominal run, perturbed run) tuples, judged together."""
-        from ..equivalence import compare_test_runs
+    @property
+    def judge(self) -> EquivalenceJudge:
+        """The equivalence judge (one with its defaults on this context's sandbox, unless one was given)."""
+        if self._judge is None:
+            from ..equivalence import EquivalenceJudge
 
-        verdicts = []
-        for *_, nominal_run, perturbed_run in pairs:
-            verdict = compare_test_runs(nominal_run, perturbed_run)
-            verdicts.append(_RunVerdict("equivalent" if verdict.equivalent else "differs", verdict.reason))
-        return verdicts
+            self._judge = EquivalenceJudge(self.sandbox)
+        return self._judge
+
+    def judge_many(self, pairs: Sequence[Pair]) -> list[Verdict]:
+        """Equivalence verdicts for (nominal problem, its completion, perturbed problem, its completion)
+        tuples, judged together (see :class:`pytest_recode.equivalence.EquivalenceJudge`)."""
+        return self.judge.judge_many(pairs)
 
     def close(self) -> None:
         self.sandbox.close()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
+
+import pytest
 
 from .._errors import RobustnessFailure
 from ..equivalence import describe_run
 
 if TYPE_CHECKING:
+    from ..equivalence import Verdict
     from ..pipeline import CaseBatch, Evaluated
     from ..problems import Problem
     from ..strategies import AnyPerturbation
@@ -70,8 +73,9 @@ class RecodeCase:
     def perturbed_completion(self) -> str:
         return self.perturbed.completion
 
-    def verdict(self) -> Any:
-        """Whether both completions behave the same (judged for every case of the batch at once)."""
+    def verdict(self) -> Verdict:
+        """Whether both completions compute the same on the problem's inputs (judged for every case of the
+        batch at once): see :class:`pytest_recode.Verdict`."""
         return self._batch.verdict(self.perturbation)
 
     # -- assertions ---------------------------------------------------------------------------------
@@ -90,11 +94,20 @@ class RecodeCase:
             raise RobustnessFailure(self._explain("passes on the nominal prompt but not on the perturbed one"))
 
     def assert_equivalent(self) -> None:
-        """Fail when the two completions do not behave the same."""
+        """Fail when the two completions compute different things on some input. A case whose nominal
+        completion is itself broken, or where nothing could be compared, is skipped: there is nothing to hold
+        the perturbed completion to."""
         __tracebackhide__ = True
         verdict = self.verdict()
-        if not verdict:
-            raise RobustnessFailure(self._explain("behaves differently on the perturbed prompt", verdict.describe()))
+        if verdict.kind in ("nominal_broken", "undecided"):
+            pytest.skip(f"{self.problem.task_id}: {verdict.kind}: {verdict.reason}")
+        if verdict.kind != "equivalent":
+            raise RobustnessFailure("\n".join([
+                "the model computes something else on the perturbed prompt: its completion "
+                + verdict.describe(),
+                f"  (its tests: nominal {describe_run(self.nominal.result)}, "
+                f"perturbed {describe_run(self.perturbed.result)})",
+            ]))
 
     def _explain(self, headline: str, detail: str = "") -> str:
         lines = [

@@ -78,6 +78,7 @@ def recode_context(
     recode_settings: RecodeSettings, recode_engine: CompletionEngine, recode_sandbox: Sandbox
 ) -> RecodeContext:
     """Everything a robustness case runs on: engine, sandbox, generation and transform settings."""
+    from ..equivalence import EquivalenceJudge
     from ..models import GenerationConfig
     from ..pipeline import RecodeContext
     from .._errors import InvalidArgument
@@ -97,4 +98,7 @@ def recode_context(
             masked_code_model=recode_settings.masked_code_model,
             device="cpu" if recode_settings.device == "auto" else recode_settings.device,
         ),
+        # Input sets are kept beside the completions: made once per problem, not once per session.
+        EquivalenceJudge(recode_sandbox, inputs=recode_settings.inputs, seed=recode_settings.seed,
+                         cache_dir=None if recode_settings.no_cache else recode_settings.cache_dir),
     )

@@ -53,6 +53,8 @@ _OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
      "selected items, and nothing else"),
     ("database", "str", None, "where failures are kept and replayed first on the next run (default: "
      "<rootdir>/.hypothesis/examples; 'off' keeps none)"),
+    ("inputs", "int", 200, "generated inputs per problem that the nominal and the perturbed completion are "
+     "compared on, beside the calls the problem's own tests make (default: 200; 0: the tests' calls only)"),
     ("min-nominal", "float", 0.2, "fail the session when the model's nominal completions pass fewer than this "
      "share of the problems' tests: robustness cannot be judged on a model that solves nothing (0 disables)"),
     ("http-timeout", "float", 300.0, "seconds to wait for one answer from an http(s):// model server; a request "
@@ -140,6 +142,7 @@ class RecodeSettings:
     replay: str | None
     database: str | None
     min_nominal: float
+    inputs: int = 200
     http_timeout: float = 300.0
     report: str | None = None
     baseline: str | None = None
@@ -204,6 +207,8 @@ def check_settings(settings: RecodeSettings) -> None:
          "expected at least 1 perturbation per problem."),
         ("shrink-budget", settings.shrink_budget, settings.shrink_budget is None or settings.shrink_budget >= 1,
          "expected at least 1 prompt."),
+        ("inputs", settings.inputs, settings.inputs >= 0,
+         "give 0 (compare on the tests' own calls only) or a count of generated inputs."),
         ("min-nominal", settings.min_nominal, 0 <= settings.min_nominal <= 1,
          "expected a share between 0 and 1 (0 disables the check)."),
         ("http-timeout", settings.http_timeout, settings.http_timeout > 0, "expected a positive number of seconds."),

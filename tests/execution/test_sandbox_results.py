@@ -116,6 +116,16 @@ def test_call_inputs_arrive_fresh_and_exact(sandbox: Sandbox) -> None:
     assert result.outcomes[2] == CallOutcome(None, "AttributeError", "'tuple' object has no attribute 'append'")
 
 
+def test_call_outcomes_say_how_the_call_left_its_arguments(sandbox: Sandbox) -> None:
+    program = ("import time\ndef f(values, n):\n    if n:\n        values.sort()\n    time.sleep(n / 20)\n"
+               "    return len(values)\n")
+    result = sandbox.call(program, "f", [([3, 1], 0), ([3, 1], 1), ((3, 1), 0)])
+    assert [o.value for o in result.outcomes] == [2, 2, 2]
+    # Unchanged arguments: None; changed ones: every positional argument, encoded, as the call left them.
+    assert [o.arguments_after for o in result.outcomes] == [None, [[1, 3], 1], None]
+    assert result.outcomes[1].duration_s >= 0.04 and result.outcomes[0].duration_s < 0.04
+
+
 def test_an_object_that_lies_comes_back_opaque(sandbox: Sandbox) -> None:
     program = "class Yes:\n    def __eq__(self, other):\n        return True\ndef f():\n    return Yes()\n"
     outcome = sandbox.call(program, "f", [()]).outcomes[0]

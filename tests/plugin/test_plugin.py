@@ -60,9 +60,14 @@ def test_rename_breaks_the_memorised_recursive_solution_only(tiny_project: pytes
         "*--- perturbed completion ---",
         "*    return n % 10 + sum_digits(n // 10)",
         "*--- how they differ ---",
-        "*the model behaves differently on the perturbed prompt.",
-        "*  nominal:   passed",
-        "*  perturbed: failed (NameError: name 'sum_digits' is not defined)",
+        # Every input the old name recurses on (n >= 10); how many the input set holds is the generator's affair.
+        "*the model computes something else on the perturbed prompt: its completion differs on * of * inputs "
+        "compared",
+        "*  input:     sumDigits(123)",
+        "*  nominal:   returned 6",
+        "*  perturbed: raised NameError: name 'sum_digits' is not defined",
+        "*  canonical: returned 6",
+        "*  (its tests: nominal passed, perturbed failed (NameError: name 'sum_digits' is not defined))",
         "*Found after 1 example (1 failure), shrunk in 0 steps, 2 prompts generated in 1 model call.",
         literal("*Replay: python -m pytest 'test_rename_breaks_the_memorised_recursive_solution_only.py::"
                 "test_names[tiny/0]' '--recode-replay=FuncRenameCamelCase[0]'"),

@@ -1,0 +1,69 @@
+"""Calling programs' entry points on many inputs in the sandbox: one call job per program, and another
+round for the inputs after one that ran out of time or took the process down."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..execution import CallJob, CallsResult, Sandbox, Status
+from ._outcomes import Outcome
+
+__all__ = ["CallPlan", "call_all"]
+
+#: Calls after a timeout or a crash are tried again this many times (each round costs a sandbox call, and a
+#: timeout the sandbox's whole time limit), then counted as not run.
+ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """One program, the function to call in it, and the argument tuples to call it on."""
+
+    program: str
+    entry_point: str
+    inputs: tuple[tuple[Any, ...], ...]
+
+
+def call_all(sandbox: Sandbox, plans: Sequence[CallPlan], *, timeout: float | None = None) -> list[tuple[Outcome, ...]]:
+    """Every plan's outcomes, one per input, in order: every program in one ``call_many`` per round."""
+    done: list[list[Outcome]] = [[] for _ in plans]
+    pending = [i for i, plan in enumerate(plans) if plan.inputs]
+    for round_number in range(ROUNDS + 1):
+        if not pending:
+            break
+        jobs = [CallJob(plans[i].program, plans[i].entry_point, plans[i].inputs[len(done[i]):]) for i in pending]
+        results = sandbox.call_many(jobs, timeout=timeout)
+        still: list[int] = []
+        for i, job, result in zip(pending, jobs, results):
+            done[i].extend(_outcomes(result, len(job.inputs)))
+            if len(done[i]) < len(plans[i].inputs):
+                if round_number < ROUNDS:
+                    still.append(i)
+                else:
+                    done[i].extend(Outcome("not_run", message="earlier calls ran out of time or crashed")
+                                   for _ in range(len(plans[i].inputs) - len(done[i])))
+        pending = still
+    return [tuple(outcomes) for outcomes in done]
+
+
+def _outcomes(result: CallsResult, count: int) -> list[Outcome]:
+    """What one call job's result says of its inputs: every call that ended, then the call that was running
+    when the program ran out of time or crashed; the rest are left for the next round. A program that does not
+    load raises its error on every input."""
+    outcomes = [Outcome.from_call(call) for call in result.outcomes[:count]]
+    if result.status is Status.PASSED or len(outcomes) >= count:
+        return outcomes + [Outcome("not_run", message="no outcome came back")] * (count - len(outcomes))
+    if result.status is Status.TIMEOUT:
+        return [*outcomes, Outcome("timeout", message=result.message)]
+    if result.status is Status.FAILED and not result.outcomes:  # it did not load (or exited while loading)
+        first = result.message.strip().splitlines()[0] if result.message.strip() else ""
+        failure = Outcome("raised", exception_type=result.exception_type or "Exception",
+                          message=f"while loading the program: {first}" if first else "while loading the program")
+        return [failure] * count
+    if result.status in (Status.CRASHED, Status.FAILED):  # the call took its process down (or ended it)
+        return [*outcomes, Outcome("crashed", message=result.message or (result.exception_type or ""))]
+    # The sandbox failed: this call, and the rest, did not run.
+    return outcomes + [Outcome("not_run", message=f"{result.status.value}: {result.message}".strip())] * (
+        count - len(outcomes))

@@ -1,0 +1,178 @@
+"""``EquivalenceJudge``: verdicts for many pairs of completions at once, every program run once.
+
+Per session (per xdist worker) one judge keeps each problem's input set (and, with ``cache_dir``, on disk
+beside the completion cache: recording and generating them costs more than a comparison) and each program's
+outcomes on it, so the nominal side of a problem is run once however many perturbations it has.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .._errors import InvalidArgument
+from ..execution import Sandbox
+from ..problems import Problem
+from ._calls import CallPlan, call_all
+from ._inputs import DEFAULT_INPUTS, InputSet, build_input_sets, input_set_key
+from ._outcomes import Outcome, Tolerance, holds_objects, same_outcome
+from ._verdict import Verdict
+
+__all__ = ["EquivalenceJudge", "Pair"]
+
+#: (nominal problem, nominal completion, perturbed problem, perturbed completion): completions are bodies,
+#: appended to their problem's prompt.
+Pair = tuple[Problem, str, Problem, str]
+
+_KEPT_PROGRAMS = 4096  # programs whose outcomes are remembered (nominal ones are asked for again and again)
+_FAILS = ("raised", "timeout", "crashed", "not_run")
+
+
+class EquivalenceJudge:
+    """Judges pairs of completions by what they compute on each problem's input set.
+
+    ``inputs`` generated inputs per problem beside the tests' own calls (0: the tests' calls only); ``seed``
+    makes the generated set; ``cache_dir`` keeps input sets on disk; ``tolerance`` for floats.
+    """
+
+    def __init__(self, sandbox: Sandbox, *, inputs: int = DEFAULT_INPUTS, seed: int = 0,
+                 cache_dir: str | os.PathLike[str] | None = None, tolerance: Tolerance | None = None) -> None:
+        if not isinstance(inputs, int) or isinstance(inputs, bool) or inputs < 0:
+            raise InvalidArgument(f"inputs={inputs!r}: expected a count of generated inputs of at least 0.")
+        self.sandbox = sandbox
+        self.inputs = inputs
+        self.seed = seed
+        self.cache_dir = Path(cache_dir, "equivalence") if cache_dir is not None else None
+        self.tolerance = tolerance if tolerance is not None else Tolerance()
+        self._sets: dict[str, InputSet] = {}
+        self._outcomes: OrderedDict[tuple[str, str, str], tuple[Outcome, ...]] = OrderedDict()
+
+    # -- inputs ------------------------------------------------------------------------------------------
+    def inputs_for(self, problem: Problem) -> InputSet:
+        """The problem's input set (made once, then kept)."""
+        return self.inputs_for_many([problem])[0]
+
+    def inputs_for_many(self, problems: Sequence[Problem]) -> list[InputSet]:
+        keys = [input_set_key(p, self.inputs, self.seed) for p in problems]
+        missing = {}
+        for key, problem in zip(keys, problems):
+            if key not in self._sets and key not in missing:
+                cached = self._read(key)
+                if cached is not None:
+                    self._sets[key] = cached
+                else:
+                    missing[key] = problem
+        if missing:
+            made = build_input_sets(self.sandbox, list(missing.values()), count=self.inputs, seed=self.seed)
+            for key, input_set in zip(missing, made):
+                self._sets[key] = input_set
+                self._write(key, input_set)
+        return [self._sets[key] for key in keys]
+
+    def _read(self, key: str) -> InputSet | None:
+        if self.cache_dir is None:
+            return None
+        try:
+            return InputSet.from_json(json.loads((self.cache_dir / f"{key}.json").read_text("utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):  # absent or damaged: made again
+            return None
+
+    def _write(self, key: str, input_set: InputSet) -> None:
+        if self.cache_dir is None:
+            return
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            temporary = self.cache_dir / f".{key}.{os.getpid()}.tmp"
+            temporary.write_text(json.dumps(input_set.to_json()), "utf-8")
+            os.replace(temporary, self.cache_dir / f"{key}.json")  # whole or not at all, whatever runs beside
+        except (OSError, ValueError, TypeError):
+            pass
+
+    # -- verdicts ----------------------------------------------------------------------------------------
+    def judge(self, problem: Problem, nominal: str, perturbed_problem: Problem, perturbed: str) -> Verdict:
+        return self.judge_many([(problem, nominal, perturbed_problem, perturbed)])[0]
+
+    def judge_many(self, pairs: Sequence[Pair]) -> list[Verdict]:
+        """A verdict per pair, in order: the input sets made, then every distinct program run, in one batch."""
+        for pair in pairs:
+            if len(pair) != 4 or not all(isinstance(x, Problem) for x in pair[::2]) \
+                    or not all(isinstance(x, str) for x in pair[1::2]):
+                raise InvalidArgument("judge_many: expected (problem, nominal completion, perturbed problem, "
+                                      f"perturbed completion) tuples, got {tuple(type(x).__name__ for x in pair)}.")
+        sets = self.inputs_for_many([pair[0] for pair in pairs])
+        wanted: list[tuple[tuple[str, str, str], CallPlan]] = []
+        for (problem, nominal, perturbed_problem, perturbed), input_set in zip(pairs, sets):
+            set_key = input_set_key(problem, self.inputs, self.seed)
+            for program, entry_point in ((problem.prompt + nominal, problem.entry_point),
+                                         (perturbed_problem.prompt + perturbed, perturbed_problem.entry_point)):
+                wanted.append(((program, entry_point, set_key), CallPlan(program, entry_point, input_set.inputs)))
+        missing = {key: plan for key, plan in wanted if key not in self._outcomes}
+        for key, outcomes in zip(missing, call_all(self.sandbox, list(missing.values()))):
+            self._outcomes[key] = outcomes
+        verdicts = []
+        for index, input_set in enumerate(sets):
+            nominal_outcomes = self._outcomes[wanted[2 * index][0]]
+            perturbed_outcomes = self._outcomes[wanted[2 * index + 1][0]]
+            verdicts.append(self._verdict(input_set, nominal_outcomes, perturbed_outcomes,
+                                          pairs[index][2].entry_point))
+        self._forget_old()
+        return verdicts
+
+    def _forget_old(self) -> None:
+        while len(self._outcomes) > _KEPT_PROGRAMS:
+            self._outcomes.popitem(last=False)
+
+    def _verdict(self, input_set: InputSet, nominal: Sequence[Outcome], perturbed: Sequence[Outcome],
+                 entry_point: str) -> Verdict:
+        total = len(input_set.inputs)
+        common: dict[str, Any] = {"inputs": total, "entry_point": entry_point}
+        if total == 0:
+            return Verdict("undecided", reason="the problem has no inputs to compare on: its tests made no call "
+                                               "the sandbox could record", **common)
+        handled = [i for i, c in enumerate(input_set.canonical) if c.kind == "returned"]
+        failing = [i for i in handled if nominal[i].kind in _FAILS]
+        if not handled or len(failing) * 2 > len(handled):
+            first = failing[0] if failing else 0
+            loading = nominal[first].message.startswith("while loading")
+            reason = (f"the nominal completion does not load ({nominal[first].exception_type}: "
+                      f"{nominal[first].message.removeprefix('while loading the program: ')})" if loading else
+                      f"the nominal completion fails on {len(failing)} of the {len(handled)} inputs the canonical "
+                      "solution handles")
+            return Verdict("nominal_broken", reason=reason, **common, **self._evidence(input_set, first, nominal,
+                                                                                         perturbed))
+        compared, differing = 0, []
+        for i, (a, b) in enumerate(zip(nominal, perturbed)):
+            if a.kind == "not_run" or b.kind == "not_run":
+                continue
+            if not same_outcome(a, b, self.tolerance):
+                differing.append(i)
+            if a.kind in ("returned", "raised") or b.kind in ("returned", "raised"):
+                compared += 1
+        notes = self._notes(nominal, perturbed)
+        if differing:
+            return Verdict("differs", compared, len(differing), notes=notes,
+                           reason=f"they behave differently on {len(differing)} of {compared} inputs",
+                           **common, **self._evidence(input_set, differing[0], nominal, perturbed))
+        if compared == 0:
+            return Verdict("undecided", reason="no input could be compared: the calls ran out of time or did not "
+                                               "run on every input", notes=notes, **common)
+        return Verdict("equivalent", compared, notes=notes, **common)
+
+    @staticmethod
+    def _evidence(input_set: InputSet, index: int, nominal: Sequence[Outcome],
+                  perturbed: Sequence[Outcome]) -> dict[str, Any]:
+        if index >= len(input_set.inputs):
+            return {}
+        return {"input": input_set.inputs[index], "nominal": nominal[index], "perturbed": perturbed[index],
+                "canonical": input_set.canonical[index]}
+
+    @staticmethod
+    def _notes(nominal: Sequence[Outcome], perturbed: Sequence[Outcome]) -> tuple[str, ...]:
+        if any(holds_objects(o.value) for o in (*nominal, *perturbed) if o.kind == "returned"):
+            return ("values of classes other than the built-in types were compared by class name and built-in "
+                    "value (their own __eq__ is never called)",)
+        return ()
