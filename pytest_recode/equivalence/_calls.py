@@ -12,40 +12,58 @@ from ._outcomes import Outcome
 
 __all__ = ["CallPlan", "call_all"]
 
-#: Calls after a timeout or a crash are tried again this many times (each round costs a sandbox call, and a
-#: timeout the sandbox's whole time limit), then counted as not run.
+#: Calls after a timeout or a crash are tried again in another round, at most this many times, and only
+#: while rounds make progress (a round where the first call ran out of time ends the tries: a program that
+#: loops on every input costs one time limit, not one per input); the rest count as not run.
 ROUNDS = 3
 
 
 @dataclass(frozen=True)
 class CallPlan:
-    """One program, the function to call in it, and the argument tuples to call it on."""
+    """One program, the function to call in it, and the argument tuples to call it on; ``timeout`` (seconds
+    for all the calls) where it should not be the sandbox's own limit."""
 
     program: str
     entry_point: str
     inputs: tuple[tuple[Any, ...], ...]
+    timeout: float | None = None
+    #: ``inputs`` already encoded for the sandbox (see ``CallJob.encoded_inputs``), or None.
+    encoded: tuple[Any, ...] | None = None
 
 
-def call_all(sandbox: Sandbox, plans: Sequence[CallPlan], *, timeout: float | None = None) -> list[tuple[Outcome, ...]]:
-    """Every plan's outcomes, one per input, in order: every program in one ``call_many`` per round."""
+def call_all(sandbox: Sandbox, plans: Sequence[CallPlan]) -> list[tuple[Outcome, ...]]:
+    """Every plan's outcomes, one per input, in order: every program in one ``call_many`` per round (per
+    time limit)."""
     done: list[list[Outcome]] = [[] for _ in plans]
     pending = [i for i, plan in enumerate(plans) if plan.inputs]
     for round_number in range(ROUNDS + 1):
         if not pending:
             break
-        jobs = [CallJob(plans[i].program, plans[i].entry_point, plans[i].inputs[len(done[i]):]) for i in pending]
-        results = sandbox.call_many(jobs, timeout=timeout)
+        jobs = [CallJob(plans[i].program, plans[i].entry_point, plans[i].inputs[len(done[i]):],
+                        plans[i].encoded[len(done[i]):] if plans[i].encoded is not None else None) for i in pending]
+        results = _call_many(sandbox, jobs, [plans[i].timeout for i in pending])
         still: list[int] = []
         for i, job, result in zip(pending, jobs, results):
-            done[i].extend(_outcomes(result, len(job.inputs)))
+            outcomes = _outcomes(result, len(job.inputs))
+            done[i].extend(outcomes)
             if len(done[i]) < len(plans[i].inputs):
-                if round_number < ROUNDS:
+                if round_number < ROUNDS and len(outcomes) > 1:
                     still.append(i)
                 else:
                     done[i].extend(Outcome("not_run", message="earlier calls ran out of time or crashed")
                                    for _ in range(len(plans[i].inputs) - len(done[i])))
         pending = still
     return [tuple(outcomes) for outcomes in done]
+
+
+def _call_many(sandbox: Sandbox, jobs: list[CallJob], timeouts: list[float | None]) -> list[CallsResult]:
+    """``sandbox.call_many`` once per distinct time limit, results in the jobs' order."""
+    results: list[CallsResult | None] = [None] * len(jobs)
+    for timeout in dict.fromkeys(timeouts):
+        indices = [i for i, t in enumerate(timeouts) if t == timeout]
+        for i, result in zip(indices, sandbox.call_many([jobs[i] for i in indices], timeout=timeout)):
+            results[i] = result
+    return [r for r in results if r is not None]
 
 
 def _outcomes(result: CallsResult, count: int) -> list[Outcome]:

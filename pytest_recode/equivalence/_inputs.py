@@ -19,7 +19,7 @@ import math
 import random
 import string
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..execution import Sandbox, TestJob, decode_value, encode_value
@@ -51,6 +51,12 @@ class InputSet:
     inputs: tuple[tuple[Any, ...], ...]
     canonical: tuple[Outcome, ...]
     from_tests: int
+    #: ``inputs`` as the sandbox receives them (each argument list encoded), made once.
+    encoded: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.encoded) != len(self.inputs):
+            object.__setattr__(self, "encoded", tuple(encode_value(list(args), strict=True) for args in self.inputs))
 
     @property
     def generated(self) -> int:
@@ -58,13 +64,13 @@ class InputSet:
 
     def to_json(self) -> dict[str, Any]:
         return {"task_id": self.task_id, "entry_point": self.entry_point, "from_tests": self.from_tests,
-                "inputs": [encode_value(list(args), strict=True) for args in self.inputs],
-                "canonical": [o.to_json() for o in self.canonical]}
+                "inputs": list(self.encoded), "canonical": [o.to_json() for o in self.canonical]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InputSet:
         return cls(data["task_id"], data["entry_point"], tuple(tuple(decode_value(a)) for a in data["inputs"]),
-                   tuple(Outcome.from_json(o) for o in data["canonical"]), int(data["from_tests"]))
+                   tuple(Outcome.from_json(o) for o in data["canonical"]), int(data["from_tests"]),
+                   tuple(data["inputs"]))
 
 
 def input_set_key(problem: Problem, count: int, seed: int) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,9 @@ __all__ = ["EquivalenceJudge", "Pair"]
 Pair = tuple[Problem, str, Problem, str]
 
 _KEPT_PROGRAMS = 4096  # programs whose outcomes are remembered (nominal ones are asked for again and again)
+#: The time limit of all the calls of a program already known to hang (its test run ran out of time): enough
+#: to show an input it hangs on without paying the sandbox's whole limit a second time.
+HUNG_TIMEOUT_S = 0.5
 _FAILS = ("raised", "timeout", "crashed", "not_run")
 
 
@@ -96,8 +99,12 @@ class EquivalenceJudge:
     def judge(self, problem: Problem, nominal: str, perturbed_problem: Problem, perturbed: str) -> Verdict:
         return self.judge_many([(problem, nominal, perturbed_problem, perturbed)])[0]
 
-    def judge_many(self, pairs: Sequence[Pair]) -> list[Verdict]:
-        """A verdict per pair, in order: the input sets made, then every distinct program run, in one batch."""
+    def judge_many(self, pairs: Sequence[Pair], *, hanging: Collection[str] = ()) -> list[Verdict]:
+        """A verdict per pair, in order: the input sets made, then every distinct program run, in one batch.
+
+        ``hanging``: programs (prompt + completion) already seen to run out of time, e.g. in their tests;
+        their calls get a short time limit (:data:`HUNG_TIMEOUT_S`), enough to find an input they hang on.
+        """
         for pair in pairs:
             if len(pair) != 4 or not all(isinstance(x, Problem) for x in pair[::2]) \
                     or not all(isinstance(x, str) for x in pair[1::2]):
@@ -109,7 +116,9 @@ class EquivalenceJudge:
             set_key = input_set_key(problem, self.inputs, self.seed)
             for program, entry_point in ((problem.prompt + nominal, problem.entry_point),
                                          (perturbed_problem.prompt + perturbed, perturbed_problem.entry_point)):
-                wanted.append(((program, entry_point, set_key), CallPlan(program, entry_point, input_set.inputs)))
+                timeout = HUNG_TIMEOUT_S if program in hanging else None
+                wanted.append(((program, entry_point, set_key),
+                               CallPlan(program, entry_point, input_set.inputs, timeout, input_set.encoded)))
         missing = {key: plan for key, plan in wanted if key not in self._outcomes}
         for key, outcomes in zip(missing, call_all(self.sandbox, list(missing.values()))):
             self._outcomes[key] = outcomes

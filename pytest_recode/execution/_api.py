@@ -98,11 +98,16 @@ class TestJob:
 
 @dataclass(frozen=True)
 class CallJob:
-    """One program whose ``entry_point`` is called on each argument tuple of ``inputs``."""
+    """One program whose ``entry_point`` is called on each argument tuple of ``inputs``.
+
+    ``encoded_inputs``, where given, is ``inputs`` already encoded (``encode_value(list(args), strict=True)``
+    for each): a caller that calls many programs on the same inputs encodes them once.
+    """
 
     program: str
     entry_point: str
     inputs: tuple[tuple[Any, ...], ...]
+    encoded_inputs: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -322,6 +322,9 @@ class PoolSandbox(Sandbox):
                          entry_point=_text("entry_point", job.entry_point))
 
     def _call_job(self, job: CallJob, timeout: float | None) -> dict[str, Any]:
+        if job.encoded_inputs is not None and len(job.encoded_inputs) == len(job.inputs):
+            return self._job("call", timeout, program=_text("program", job.program),
+                             entry_point=_text("entry_point", job.entry_point), inputs=list(job.encoded_inputs))
         try:
             inputs = [encode(list(args), strict=True) for args in job.inputs]
         except (EncodeError, TypeError) as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..execution import Status
 from ..metrics import CaseOutcome
 from ..problems import Problem
 from ._context import Evaluated, RecodeContext
@@ -78,10 +79,14 @@ class CaseBatch:
         if self._verdicts is None:
             self.evaluate()
             pairs = list(dict.fromkeys((x.nominal, x.perturbed) for x in self.perturbations))
+            problems = {problem for pair in pairs for problem in pair}
+            # Programs whose tests ran out of time hang on some input: their calls need not wait as long.
+            hanging = {problem.prompt + self.evaluated(problem).completion for problem in problems
+                       if self.evaluated(problem).result.status is Status.TIMEOUT}
             verdicts = self.context.judge_many([
                 (nominal, self.evaluated(nominal).completion, perturbed, self.evaluated(perturbed).completion)
                 for nominal, perturbed in pairs
-            ])
+            ], hanging=hanging)
             self._verdicts = dict(zip(pairs, verdicts))
         return self._verdicts[(perturbation.nominal, perturbation.perturbed)]
 

@@ -8,7 +8,7 @@ executed in one ``run_many`` call (identical programs once).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -109,10 +109,11 @@ class RecodeContext:
             self._judge = EquivalenceJudge(self.sandbox)
         return self._judge
 
-    def judge_many(self, pairs: Sequence[Pair]) -> list[Verdict]:
+    def judge_many(self, pairs: Sequence[Pair], *, hanging: Collection[str] = ()) -> list[Verdict]:
         """Equivalence verdicts for (nominal problem, its completion, perturbed problem, its completion)
-        tuples, judged together (see :class:`pytest_recode.equivalence.EquivalenceJudge`)."""
-        return self.judge.judge_many(pairs)
+        tuples, judged together (see :class:`pytest_recode.equivalence.EquivalenceJudge`); ``hanging`` names
+        programs whose tests ran out of time."""
+        return self.judge.judge_many(pairs, hanging=hanging)
 
     def close(self) -> None:
         self.sandbox.close()
