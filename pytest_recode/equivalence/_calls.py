@@ -13,8 +13,8 @@ from ._outcomes import Outcome
 __all__ = ["CallPlan", "call_all"]
 
 #: Calls after a timeout or a crash are tried again in another round, at most this many times, and only
-#: while rounds make progress (a round where the first call ran out of time ends the tries: a program that
-#: loops on every input costs one time limit, not one per input); the rest count as not run.
+#: while rounds make progress (a round where no call returned or raised ends the tries: a program that loops
+#: on every input costs one time limit, not one per input); the rest count as not run.
 ROUNDS = 3
 
 
@@ -29,6 +29,8 @@ class CallPlan:
     timeout: float | None = None
     #: ``inputs`` already encoded for the sandbox (see ``CallJob.encoded_inputs``), or None.
     encoded: tuple[Any, ...] | None = None
+    #: Seconds each call may take (see ``CallJob.call_timeout``).
+    call_timeout: float | None = None
 
 
 def call_all(sandbox: Sandbox, plans: Sequence[CallPlan]) -> list[tuple[Outcome, ...]]:
@@ -40,14 +42,15 @@ def call_all(sandbox: Sandbox, plans: Sequence[CallPlan]) -> list[tuple[Outcome,
         if not pending:
             break
         jobs = [CallJob(plans[i].program, plans[i].entry_point, plans[i].inputs[len(done[i]):],
-                        plans[i].encoded[len(done[i]):] if plans[i].encoded is not None else None) for i in pending]
+                        plans[i].encoded[len(done[i]):] if plans[i].encoded is not None else None,
+                        plans[i].call_timeout) for i in pending]
         results = _call_many(sandbox, jobs, [plans[i].timeout for i in pending])
         still: list[int] = []
         for i, job, result in zip(pending, jobs, results):
             outcomes = _outcomes(result, len(job.inputs))
             done[i].extend(outcomes)
             if len(done[i]) < len(plans[i].inputs):
-                if round_number < ROUNDS and len(outcomes) > 1:
+                if round_number < ROUNDS and any(o.kind in ("returned", "raised") for o in outcomes):
                     still.append(i)
                 else:
                     done[i].extend(Outcome("not_run", message="earlier calls ran out of time or crashed")

@@ -34,7 +34,13 @@ DEFAULT_INPUTS = 200
 #: Bumped whenever the inputs made for the same problem and seed change (it keys the disk cache).
 GENERATOR_VERSION = 1
 #: A generated input the canonical solution takes longer than this on is dropped: every comparison pays it.
-SLOW_CALL_S = 0.02
+#: (Generated values stay near the observed ones, so the canonical solution's calls on them take far less or
+#: far more than this: the choice does not hang on the machine's speed.)
+SLOW_CALL_S = 0.1
+#: Generated candidates are tried on the canonical solution in chunks of this many, each call stopped after
+#: this long (a candidate it hangs on costs that, not the sandbox's whole limit).
+CANDIDATE_CHUNK = 50
+CANDIDATE_CALL_TIMEOUT_S = 0.25
 _MAX_RECORDED = 200
 _MAX_ARGUMENT_CHARS = 4000
 _MAX_RECORD_CHARS = 48_000
@@ -91,9 +97,18 @@ def build_input_sets(sandbox: Sandbox, problems: Sequence[Problem], *, count: in
         rng = random.Random(f"{seed}:{problem.task_id}:{problem.entry_point}")
         generated = generate_inputs(calls, count * 3, rng, _constants(problem.reference_program))
         candidates.append((calls, generated))
-    plans = [CallPlan(p.reference_program, p.entry_point, tuple(calls) + tuple(generated))
-             for p, (calls, generated) in zip(problems, candidates)]
-    outcomes = call_all(sandbox, plans)
+    limit = min(CANDIDATE_CALL_TIMEOUT_S, sandbox.config.timeout_s)
+    plans, owners = [], []
+    for index, (problem, (calls, generated)) in enumerate(zip(problems, candidates)):
+        plans.append(CallPlan(problem.reference_program, problem.entry_point, tuple(calls)))
+        owners.append(index)
+        for start in range(0, len(generated), CANDIDATE_CHUNK):
+            plans.append(CallPlan(problem.reference_program, problem.entry_point,
+                                  tuple(generated[start:start + CANDIDATE_CHUNK]), call_timeout=limit))
+            owners.append(index)
+    outcomes: list[list[Outcome]] = [[] for _ in problems]
+    for owner, chunk in zip(owners, call_all(sandbox, plans)):
+        outcomes[owner].extend(chunk)
     sets = []
     for problem, (calls, generated), canonical in zip(problems, candidates, outcomes):
         kept = [(args, o) for args, o in zip(calls, canonical) if o.kind in ("returned", "raised")]
@@ -114,11 +129,25 @@ def __recode_record_calls():
     calls, size = [], 0
     target = {entry_point}
 
+    def show(value, depth=0):  # repr, but a built-in type by its name (tests pass `int` to MBPP's functions)
+        kind = type(value)
+        if depth > 50:
+            raise ValueError("too deep")
+        if kind is type and getattr(value, "__module__", None) == "builtins":
+            return value.__name__
+        if kind is list:
+            return "[" + ", ".join(show(x, depth + 1) for x in value) + "]"
+        if kind is tuple:
+            return "(" + "".join(show(x, depth + 1) + ", " for x in value) + ")"
+        if kind is dict:
+            return "{{" + ", ".join(show(k, depth + 1) + ": " + show(v, depth + 1) for k, v in value.items()) + "}}"
+        return repr(value)
+
     def candidate(*args, **kwargs):
         nonlocal size
         if not kwargs and len(calls) < {max_calls}:
             try:
-                text = repr(_copy.deepcopy(args))
+                text = show(_copy.deepcopy(args))
             except BaseException:
                 text = None
             if text is not None and len(text) <= {max_chars} and size + len(text) <= {max_total}:
@@ -169,7 +198,9 @@ def _read_recording(stdout: str) -> list[tuple[Any, ...]]:
     return list(calls.values())
 
 
-_NAMES = {"inf": math.inf, "nan": math.nan, "True": True, "False": False, "None": None}
+_NAMES: dict[str, Any] = {"inf": math.inf, "nan": math.nan, "True": True, "False": False, "None": None,
+                          **{t.__name__: t for t in (int, float, str, bool, bytes, list, tuple, dict, set, frozenset,
+                                                     complex, type, object)}}
 
 
 def literal(node: ast.AST) -> Any:
@@ -300,7 +331,7 @@ class _Mutator:
 
     def integer(self, v: int, depth: int = 0) -> int:
         r = self.rng
-        choices = (v + 1, v - 1, v + 2, v - 2, -v, 0, 1, -1, v * 2, v // 2, v + r.randint(-10, 10),
+        choices = (v + 1, v - 1, v + 2, v - 2, -v, 0, 1, -1, v // 2, v + r.randint(-10, 10),
                    r.choice(self.constants.ints), r.choice(self.constants.ints) + r.choice((-1, 0, 1)),
                    r.randint(-100, 100), r.randint(0, 20))
         return r.choice(choices)

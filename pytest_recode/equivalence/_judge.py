@@ -32,6 +32,10 @@ _KEPT_PROGRAMS = 4096  # programs whose outcomes are remembered (nominal ones ar
 #: The time limit of all the calls of a program already known to hang (its test run ran out of time): enough
 #: to show an input it hangs on without paying the sandbox's whole limit a second time.
 HUNG_TIMEOUT_S = 0.5
+#: Each call of a compared program is stopped after this long (its outcome: a timeout), so that one input it
+#: hangs on does not cost the sandbox's whole limit. The canonical solution takes at most 0.1 s on a generated
+#: input: a completion 5 times slower still returns.
+CALL_TIMEOUT_S = 0.5
 _FAILS = ("raised", "timeout", "crashed", "not_run")
 
 
@@ -118,7 +122,8 @@ class EquivalenceJudge:
                                          (perturbed_problem.prompt + perturbed, perturbed_problem.entry_point)):
                 timeout = HUNG_TIMEOUT_S if program in hanging else None
                 wanted.append(((program, entry_point, set_key),
-                               CallPlan(program, entry_point, input_set.inputs, timeout, input_set.encoded)))
+                               CallPlan(program, entry_point, input_set.inputs, timeout, input_set.encoded,
+                                        min(CALL_TIMEOUT_S, self.sandbox.config.timeout_s))))
         missing = {key: plan for key, plan in wanted if key not in self._outcomes}
         for key, outcomes in zip(missing, call_all(self.sandbox, list(missing.values()))):
             self._outcomes[key] = outcomes
@@ -144,9 +149,13 @@ class EquivalenceJudge:
                                                "the sandbox could record", **common)
         handled = [i for i, c in enumerate(input_set.canonical) if c.kind == "returned"]
         failing = [i for i in handled if nominal[i].kind in _FAILS]
-        if not handled or len(failing) * 2 > len(handled):
+        loading = nominal[0].kind == "raised" and nominal[0].message.startswith("while loading")
+        ended = ("returned", "raised")
+        if not loading and not any(a.kind in ended or b.kind in ended for a, b in zip(nominal, perturbed)):
+            return Verdict("undecided", reason="no input could be compared: both ran out of time (or did not run) "
+                                               "on every input", **common)
+        if loading or not handled or len(failing) * 2 > len(handled):
             first = failing[0] if failing else 0
-            loading = nominal[first].message.startswith("while loading")
             reason = (f"the nominal completion does not load ({nominal[first].exception_type}: "
                       f"{nominal[first].message.removeprefix('while loading the program: ')})" if loading else
                       f"the nominal completion fails on {len(failing)} of the {len(handled)} inputs the canonical "
@@ -167,8 +176,8 @@ class EquivalenceJudge:
                            reason=f"they behave differently on {len(differing)} of {compared} inputs",
                            **common, **self._evidence(input_set, differing[0], nominal, perturbed))
         if compared == 0:
-            return Verdict("undecided", reason="no input could be compared: the calls ran out of time or did not "
-                                               "run on every input", notes=notes, **common)
+            return Verdict("undecided", reason="no input could be compared: both ran out of time (or did not run) "
+                                               "on every input", notes=notes, **common)
         return Verdict("equivalent", compared, notes=notes, **common)
 
     @staticmethod

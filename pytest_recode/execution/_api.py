@@ -108,6 +108,14 @@ class CallJob:
     entry_point: str
     inputs: tuple[tuple[Any, ...], ...]
     encoded_inputs: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
+    #: Seconds each call may take (best effort, inside the program's process: a call past it is an outcome
+    #: with ``timed_out`` and the next call runs); None: only the job's own limit.
+    call_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.call_timeout is not None and not (isinstance(self.call_timeout, (int, float))
+                                                  and self.call_timeout > 0):
+            raise InvalidArgument(f"call_timeout={self.call_timeout!r}: expected a positive number of seconds.")
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,8 @@ class CallOutcome:
     arguments_after: Any = None
     #: How long the call took, as the program's process measured it (to choose inputs by, never to judge).
     duration_s: float = field(default=0.0, compare=False)
+    #: The call ran past the job's ``call_timeout`` (and was stopped there; the next call ran).
+    timed_out: bool = False
 
     @property
     def raised(self) -> bool:

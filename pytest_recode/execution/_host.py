@@ -94,7 +94,7 @@ class ForkerLink:
         source where the forker must compile it, and the program's text."""
         slot, test = self._slot(job["test"]) if job.get("kind") == "tests" else (-1, None)
         meta = {key: job.get(key) for key in ("kind", "timeout", "value_limit", "output_limit", "entry_point",
-                                              "inputs")}
+                                              "inputs", "call_timeout")}
         meta["nonce"] = nonce
         body = dumps(meta, allow_nan=False)
         source = b"" if test is None else test.encode("utf-8", "surrogatepass")
@@ -203,6 +203,8 @@ def _outcome(frame: dict[str, Any]) -> dict[str, Any]:
         raise WorkerLost("the worker sent a malformed outcome")
     duration = frame.get("duration_s")
     duration = duration if type(duration) is float and duration >= 0 else 0.0
+    if frame.get("timed_out") is True:
+        return {"value": None, "exception_type": None, "message": "", "timed_out": True, "duration_s": duration}
     if name is not None:
         return {"value": None, "exception_type": name, "message": message, "duration_s": duration}
     return {"value": frame.get("value"), "exception_type": None, "message": "", "after": frame.get("after"),

@@ -281,7 +281,9 @@ class Judge(Calls):
             duration = frame.get("d")
             if type(duration) is float and duration >= 0:  # as P measured it: for choosing inputs, not a verdict
                 outcome["duration_s"] = duration
-            if "e" in frame:
+            if frame.get("x") == 1:  # the call ran past its own limit
+                outcome["timed_out"] = True
+            elif "e" in frame:
                 name, message = text(frame.get("e"), NAME_LIMIT), text(frame.get("m"), 2000)
                 if name is None or message is None:
                     return self.tampered()

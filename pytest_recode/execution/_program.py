@@ -224,22 +224,44 @@ def _serve(job: dict[str, Any], namespace: dict[str, Any], entry: Any) -> None:
         _send(frame)
 
 
+class _CallTimedOut(BaseException):
+    """One call ran past its own time limit (raised by the interval timer into the call)."""
+
+
+def _call_timed_out(signum: int, frame: Any) -> None:
+    raise _CallTimedOut
+
+
 def _call_each(job: dict[str, Any], entry: Any) -> None:
     pid, limit = _GETPID(), job["value_limit"]
     _send({"k": "loaded", "p": pid})
     clock = time.perf_counter
+    # A limit per call, best effort: a program that catches the timer's exception or silences its signal
+    # runs on to the job's own wall-clock limit, which the worker enforces from outside as ever.
+    call_limit = job.get("call_timeout")
+    timer = type(call_limit) is float and call_limit > 0
+    if timer:
+        signal.signal(signal.SIGALRM, _call_timed_out)
     for index, encoded in enumerate(job["inputs"]):
         started = clock()
         try:
             positional = _serialize.decode(encoded)
             started = clock()
-            result = entry(*positional)
+            if timer:
+                signal.setitimer(signal.ITIMER_REAL, call_limit)
+            try:
+                result = entry(*positional)
+            finally:
+                if timer:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
             frame = {"k": "out", "i": index, "v": _serialize.encode(result, budget=limit), "p": pid,
                      "d": clock() - started}
             if _serialize.holds_mutable(positional):  # the arguments as the call left them are part of it
                 after = _serialize.encode(positional, budget=limit)
                 if after != encoded:
                     frame["a"] = after
+        except _CallTimedOut:
+            frame = {"k": "out", "i": index, "x": 1, "p": pid, "d": clock() - started}
         except BaseException as exc:  # noqa: BLE001 - a raising call is an outcome, not a failure
             frame = {"k": "out", "i": index, "e": type(exc).__name__, "m": message_of(exc), "p": pid,
                      "d": clock() - started}

@@ -126,6 +126,15 @@ def test_call_outcomes_say_how_the_call_left_its_arguments(sandbox: Sandbox) -> 
     assert result.outcomes[1].duration_s >= 0.04 and result.outcomes[0].duration_s < 0.04
 
 
+def test_a_call_past_its_own_limit_is_that_calls_outcome(sandbox: Sandbox) -> None:
+    program = "def f(x):\n    while x:\n        pass\n    return x\n"
+    result = sandbox.call_many([CallJob(program, "f", ((0,), (1,), (0,)), call_timeout=0.2)])[0]
+    assert result.status is Status.PASSED
+    assert [(o.value, o.timed_out, o.raised) for o in result.outcomes] == [(0, False, False), (None, True, False),
+                                                                            (0, False, False)]
+    assert result.outcomes[1].duration_s >= 0.2
+
+
 def test_an_object_that_lies_comes_back_opaque(sandbox: Sandbox) -> None:
     program = "class Yes:\n    def __eq__(self, other):\n        return True\ndef f():\n    return Yes()\n"
     outcome = sandbox.call(program, "f", [()]).outcomes[0]
