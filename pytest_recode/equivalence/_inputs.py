@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,11 +33,14 @@ __all__ = ["DEFAULT_INPUTS", "InputSet", "build_input_sets", "input_set_key"]
 #: Generated inputs per problem beside the tests' own calls (chosen with bench/equivalence.py: README).
 DEFAULT_INPUTS = 200
 #: Bumped whenever the inputs made for the same problem and seed change (it keys the disk cache).
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 #: A generated input the canonical solution takes longer than this on is dropped: every comparison pays it.
-#: (Generated values stay near the observed ones, so the canonical solution's calls on them take far less or
-#: far more than this: the choice does not hang on the machine's speed.)
-SLOW_CALL_S = 0.1
+#: (Generated values stay near the observed ones, so the canonical solution's calls on them mostly take far
+#: less or far more than this: the choice seldom hangs on the machine's speed, and the set is kept on disk.)
+SLOW_CALL_S = 0.05
+#: Generated inputs are kept, in their seeded order, while the canonical solution's time on all of them stays
+#: under this: a problem whose solution is slow (a triple loop) gets fewer, so no comparison costs seconds.
+TOTAL_CALLS_S = 0.25
 #: Generated candidates are tried on the canonical solution in chunks of this many, each call stopped after
 #: this long (a candidate it hangs on costs that, not the sandbox's whole limit).
 CANDIDATE_CHUNK = 50
@@ -45,6 +49,7 @@ _MAX_RECORDED = 200
 _MAX_ARGUMENT_CHARS = 4000
 _MAX_RECORD_CHARS = 48_000
 _MARK = "\x00recode-recorded-calls:"
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -112,8 +117,15 @@ def build_input_sets(sandbox: Sandbox, problems: Sequence[Problem], *, count: in
     sets = []
     for problem, (calls, generated), canonical in zip(problems, candidates, outcomes):
         kept = [(args, o) for args, o in zip(calls, canonical) if o.kind in ("returned", "raised")]
-        fresh = [(args, o) for args, o in zip(generated, canonical[len(calls):])
-                 if o.kind == "returned" and o.duration_s <= SLOW_CALL_S][:count]
+        fresh, spent = [], 0.0
+        for args, o in zip(generated, canonical[len(calls):]):
+            if len(fresh) >= count:
+                break
+            if o.kind == "returned" and o.duration_s <= SLOW_CALL_S:
+                if spent + o.duration_s > TOTAL_CALLS_S:
+                    break
+                fresh.append((args, o))
+                spent += o.duration_s
         chosen = kept + fresh
         sets.append(InputSet(problem.task_id, problem.entry_point, tuple(a for a, _ in chosen),
                              tuple(o for _, o in chosen), len(kept)))
@@ -279,7 +291,7 @@ def generate_inputs(examples: Sequence[tuple[Any, ...]], count: int, rng: random
     seen = {_key(args) for args in examples}
     made: list[tuple[Any, ...]] = []
     drawn = _drawn(examples, count // 4, rng.randrange(2**32), constants)
-    mutator = _Mutator(rng, constants)
+    mutator = _Mutator(rng, constants, _words_of(examples))
     attempts = 0
     while len(made) < count - len(drawn) and attempts < count * 6:
         attempts += 1
@@ -295,6 +307,16 @@ def generate_inputs(examples: Sequence[tuple[Any, ...]], count: int, rng: random
     for args in drawn:
         _add(made, seen, args)
     return made
+
+
+def _words_of(examples: Sequence[tuple[Any, ...]]) -> tuple[str, ...]:
+    """The distinct space-separated words of the examples' string arguments (at the top level), in order."""
+    words: dict[str, None] = {}
+    for args in examples:
+        for value in args:
+            if isinstance(value, str) and " " in value:
+                words.update((w, None) for w in value.split(" ") if w)
+    return tuple(words)[:200]
 
 
 def _add(made: list[tuple[Any, ...]], seen: set[str], args: tuple[Any, ...]) -> None:
@@ -314,9 +336,10 @@ def _key(args: tuple[Any, ...]) -> str:
 class _Mutator:
     """One small, type-keeping change to a value (a container's elements changed like values)."""
 
-    def __init__(self, rng: random.Random, constants: _Constants) -> None:
+    def __init__(self, rng: random.Random, constants: _Constants, words: tuple[str, ...] = ()) -> None:
         self.rng = rng
         self.constants = constants
+        self.vocabulary = words  # the words of every observed string: "seven" from one, "six" from another
         self.alphabet = constants.characters + string.ascii_letters + string.digits + " .,!?-_"
 
     def mutate(self, value: Any, depth: int = 0) -> Any:
@@ -358,6 +381,14 @@ class _Mutator:
         if digits:
             k = r.choice(digits)
             choices.append(lambda: v[:k] + r.choice(string.digits) + v[k + 1:])
+        numbers = list(_NUMBER.finditer(v))
+        if numbers:  # a number inside a string ("03-11-2000"): another one the code cares about, or one off
+            found = r.choice(numbers)
+            value = int(found.group())
+            replacement = str(r.choice((value + 1, max(value - 1, 0), 0, r.choice(self.constants.ints))))
+            if r.random() < 0.5:
+                replacement = replacement.zfill(len(found.group()))
+            choices.extend([lambda: v[:found.start()] + replacement.lstrip("-") + v[found.end():]] * 4)
         words = v.split(" ")
         if len(words) > 1:  # words of a sentence or a list ("seven six"): the same words, reordered or repeated
             choices.extend([lambda: " ".join(self.words(words))] * 6)
@@ -368,7 +399,7 @@ class _Mutator:
         i, j = r.randrange(len(words)), r.randrange(len(words) + 1)
         return r.choice((lambda: words[:i] + words[i + 1:], lambda: words[:j] + [words[i]] + words[j:],
                          lambda: r.sample(words, len(words)), lambda: words[::-1], lambda: [words[i]],
-                         lambda: words[:j] + [r.choice(words)] + words[j:]))()
+                         lambda: words[:j] + [r.choice(self.vocabulary or words)] + words[j:]))()
 
     def sequence(self, v: list[Any], depth: int = 0) -> list[Any]:
         r = self.rng
@@ -378,7 +409,7 @@ class _Mutator:
         i, j = r.randrange(len(v)), r.randrange(len(v) + 1)
         choice = r.randrange(10)
         if choice == 0:
-            return []
+            return [] if r.random() < 0.5 else [v[i]]
         if choice == 1:
             return v[:i] + v[i + 1:]
         if choice in (2, 3):

@@ -32,10 +32,12 @@ _KEPT_PROGRAMS = 4096  # programs whose outcomes are remembered (nominal ones ar
 #: The time limit of all the calls of a program already known to hang (its test run ran out of time): enough
 #: to show an input it hangs on without paying the sandbox's whole limit a second time.
 HUNG_TIMEOUT_S = 0.5
-#: Each call of a compared program is stopped after this long (its outcome: a timeout), so that one input it
-#: hangs on does not cost the sandbox's whole limit. The canonical solution takes at most 0.1 s on a generated
-#: input: a completion 5 times slower still returns.
-CALL_TIMEOUT_S = 0.5
+#: Each call of a compared program is stopped after ``CALL_TIMEOUT_FACTOR`` times the longest the canonical
+#: solution took on any input of the set, within these bounds (its outcome: a timeout), so that an input it
+#: hangs on costs little. A timeout is judged like any outcome: the nominal and the perturbed completion must
+#: both finish, or both not.
+CALL_TIMEOUT_FACTOR = 20
+CALL_TIMEOUT_BOUNDS_S = (0.1, 1.0)
 _FAILS = ("raised", "timeout", "crashed", "not_run")
 
 
@@ -123,7 +125,7 @@ class EquivalenceJudge:
                 timeout = HUNG_TIMEOUT_S if program in hanging else None
                 wanted.append(((program, entry_point, set_key),
                                CallPlan(program, entry_point, input_set.inputs, timeout, input_set.encoded,
-                                        min(CALL_TIMEOUT_S, self.sandbox.config.timeout_s))))
+                                        self._call_timeout(input_set))))
         missing = {key: plan for key, plan in wanted if key not in self._outcomes}
         for key, outcomes in zip(missing, call_all(self.sandbox, list(missing.values()))):
             self._outcomes[key] = outcomes
@@ -135,6 +137,11 @@ class EquivalenceJudge:
                                           pairs[index][2].entry_point))
         self._forget_old()
         return verdicts
+
+    def _call_timeout(self, input_set: InputSet) -> float:
+        slowest = max((o.duration_s for o in input_set.canonical), default=0.0)
+        low, high = CALL_TIMEOUT_BOUNDS_S
+        return min(max(low, CALL_TIMEOUT_FACTOR * slowest), high, self.sandbox.config.timeout_s)
 
     def _forget_old(self) -> None:
         while len(self._outcomes) > _KEPT_PROGRAMS:

@@ -76,12 +76,13 @@ class Outcome:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "value": self.value, "exception_type": self.exception_type,
-                "message": self.message, "arguments_after": self.arguments_after}
+                "message": self.message, "arguments_after": self.arguments_after,
+                "duration_s": round(self.duration_s, 6)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outcome:
         return cls(data["kind"], data.get("value"), data.get("exception_type"), data.get("message", ""),
-                   data.get("arguments_after"))
+                   data.get("arguments_after"), float(data.get("duration_s", 0.0)))
 
 
 def same_outcome(a: Outcome, b: Outcome, tolerance: Tolerance) -> bool:

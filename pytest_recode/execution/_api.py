@@ -109,7 +109,8 @@ class CallJob:
     inputs: tuple[tuple[Any, ...], ...]
     encoded_inputs: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
     #: Seconds each call may take (best effort, inside the program's process: a call past it is an outcome
-    #: with ``timed_out`` and the next call runs); None: only the job's own limit.
+    #: with ``timed_out`` and the next call runs, until a second call ran past it: the calls after that are
+    #: not made, and no outcome comes back for them); None: only the job's own limit.
     call_timeout: float | None = None
 
     def __post_init__(self) -> None:

@@ -224,6 +224,9 @@ def _serve(job: dict[str, Any], namespace: dict[str, Any], entry: Any) -> None:
         _send(frame)
 
 
+_CALL_TIMEOUTS = 2  # calls past their limit after which a job's remaining calls are not made
+
+
 class _CallTimedOut(BaseException):
     """One call ran past its own time limit (raised by the interval timer into the call)."""
 
@@ -242,6 +245,7 @@ def _call_each(job: dict[str, Any], entry: Any) -> None:
     timer = type(call_limit) is float and call_limit > 0
     if timer:
         signal.signal(signal.SIGALRM, _call_timed_out)
+    timeouts = 0
     for index, encoded in enumerate(job["inputs"]):
         started = clock()
         try:
@@ -262,10 +266,13 @@ def _call_each(job: dict[str, Any], entry: Any) -> None:
                     frame["a"] = after
         except _CallTimedOut:
             frame = {"k": "out", "i": index, "x": 1, "p": pid, "d": clock() - started}
+            timeouts += 1
         except BaseException as exc:  # noqa: BLE001 - a raising call is an outcome, not a failure
             frame = {"k": "out", "i": index, "e": type(exc).__name__, "m": message_of(exc), "p": pid,
                      "d": clock() - started}
         _send(frame)
+        if timeouts >= _CALL_TIMEOUTS:  # it hangs again and again: the calls left would only cost more
+            break
     _flush()
     _send({"k": "done", "p": pid})
 

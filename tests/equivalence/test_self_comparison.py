@@ -5,6 +5,7 @@ and with a docstring-only change of the prompt. Slow: every problem's inputs are
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Sequence
 
@@ -68,7 +69,10 @@ def test_humaneval_canonical_solutions_equal_themselves(sandbox: Sandbox, capsys
 
 def test_mbpp_canonical_solutions_equal_themselves(mbpp_path: str, sandbox: Sandbox,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Every fourth passing problem in CI (all 962 take over ten minutes on 2 cores); RECODE_ALL_MBPP=1
+    judges every one."""
     problems = load_problems("mbpp", mbpp_path=mbpp_path)
     passing = list(check_canonical(problems, sandbox).passed)
     assert len(passing) > 900  # a handful of MBPP's canonical solutions fail their own tests
-    _check_self_comparison(passing, sandbox, capsys, "MBPP")
+    chosen = passing if os.environ.get("RECODE_ALL_MBPP") == "1" else passing[::4]
+    _check_self_comparison(chosen, sandbox, capsys, "MBPP")
