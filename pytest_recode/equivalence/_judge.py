@@ -37,7 +37,7 @@ HUNG_TIMEOUT_S = 0.5
 #: hangs on costs little. A timeout is judged like any outcome: the nominal and the perturbed completion must
 #: both finish, or both not.
 CALL_TIMEOUT_FACTOR = 20
-CALL_TIMEOUT_BOUNDS_S = (0.1, 1.0)
+CALL_TIMEOUT_BOUNDS_S = (0.25, 1.0)
 _FAILS = ("raised", "timeout", "crashed", "not_run")
 
 
