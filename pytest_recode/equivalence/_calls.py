@@ -29,8 +29,9 @@ class CallPlan:
     timeout: float | None = None
     #: ``inputs`` already encoded for the sandbox (see ``CallJob.encoded_inputs``), or None.
     encoded: tuple[Any, ...] | None = None
-    #: Seconds each call may take (see ``CallJob.call_timeout``).
+    #: Seconds each call may take, and Python lines (see ``CallJob.call_timeout`` and ``line_budget``).
     call_timeout: float | None = None
+    line_budget: int | None = None
 
 
 def call_all(sandbox: Sandbox, plans: Sequence[CallPlan]) -> list[tuple[Outcome, ...]]:
@@ -43,7 +44,7 @@ def call_all(sandbox: Sandbox, plans: Sequence[CallPlan]) -> list[tuple[Outcome,
             break
         jobs = [CallJob(plans[i].program, plans[i].entry_point, plans[i].inputs[len(done[i]):],
                         plans[i].encoded[len(done[i]):] if plans[i].encoded is not None else None,
-                        plans[i].call_timeout) for i in pending]
+                        plans[i].call_timeout, plans[i].line_budget) for i in pending]
         results = _call_many(sandbox, jobs, [plans[i].timeout for i in pending])
         still: list[int] = []
         for i, job, result in zip(pending, jobs, results):

@@ -33,18 +33,17 @@ __all__ = ["DEFAULT_INPUTS", "InputSet", "build_input_sets", "input_set_key"]
 #: Generated inputs per problem beside the tests' own calls (chosen with bench/equivalence.py: README).
 DEFAULT_INPUTS = 200
 #: Bumped whenever the inputs made for the same problem and seed change (it keys the disk cache).
-GENERATOR_VERSION = 2
-#: A generated input the canonical solution takes longer than this on is dropped: every comparison pays it.
-#: (Generated values stay near the observed ones, so the canonical solution's calls on them mostly take far
-#: less or far more than this: the choice seldom hangs on the machine's speed, and the set is kept on disk.)
-SLOW_CALL_S = 0.05
-#: Generated inputs are kept, in their seeded order, while the canonical solution's time on all of them stays
-#: under this: a problem whose solution is slow (a triple loop) gets fewer, so no comparison costs seconds.
-TOTAL_CALLS_S = 0.25
-#: Generated candidates are tried on the canonical solution in chunks of this many, each call stopped after
-#: this long (a candidate it hangs on costs that, not the sandbox's whole limit).
+GENERATOR_VERSION = 3
+#: The work the canonical solution may do on one generated input, in Python lines run (counted in the
+#: sandbox, so the choice of inputs does not depend on the machine's speed or load: the same seed gives the
+#: same set anywhere), and on all of them together (kept in their seeded order while the sum fits): a problem
+#: whose solution is slow (a triple loop) gets fewer inputs, and no comparison costs seconds.
+LINE_BUDGET = 20_000
+TOTAL_LINES = 400_000
+#: Generated candidates are tried on the canonical solution in chunks of this many, each call also stopped
+#: after this long (work in C code, which the line count does not see).
 CANDIDATE_CHUNK = 50
-CANDIDATE_CALL_TIMEOUT_S = 0.25
+CANDIDATE_CALL_TIMEOUT_S = 0.5
 _MAX_RECORDED = 200
 _MAX_ARGUMENT_CHARS = 4000
 _MAX_RECORD_CHARS = 48_000
@@ -109,7 +108,8 @@ def build_input_sets(sandbox: Sandbox, problems: Sequence[Problem], *, count: in
         owners.append(index)
         for start in range(0, len(generated), CANDIDATE_CHUNK):
             plans.append(CallPlan(problem.reference_program, problem.entry_point,
-                                  tuple(generated[start:start + CANDIDATE_CHUNK]), call_timeout=limit))
+                                  tuple(generated[start:start + CANDIDATE_CHUNK]), call_timeout=limit,
+                                  line_budget=LINE_BUDGET))
             owners.append(index)
     outcomes: list[list[Outcome]] = [[] for _ in problems]
     for owner, chunk in zip(owners, call_all(sandbox, plans)):
@@ -117,15 +117,15 @@ def build_input_sets(sandbox: Sandbox, problems: Sequence[Problem], *, count: in
     sets = []
     for problem, (calls, generated), canonical in zip(problems, candidates, outcomes):
         kept = [(args, o) for args, o in zip(calls, canonical) if o.kind in ("returned", "raised")]
-        fresh, spent = [], 0.0
+        fresh, spent = [], 0
         for args, o in zip(generated, canonical[len(calls):]):
             if len(fresh) >= count:
                 break
-            if o.kind == "returned" and o.duration_s <= SLOW_CALL_S:
-                if spent + o.duration_s > TOTAL_CALLS_S:
+            if o.kind == "returned" and o.cost is not None:
+                if spent + o.cost > TOTAL_LINES:
                     break
                 fresh.append((args, o))
-                spent += o.duration_s
+                spent += o.cost
         chosen = kept + fresh
         sets.append(InputSet(problem.task_id, problem.entry_point, tuple(a for a, _ in chosen),
                              tuple(o for _, o in chosen), len(kept)))

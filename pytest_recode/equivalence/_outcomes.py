@@ -50,6 +50,8 @@ class Outcome:
     arguments_after: Any = None
     #: How long the call took (to choose inputs by; not part of the behaviour, nor of equality).
     duration_s: float = field(default=0.0, compare=False, repr=False)
+    #: Python lines the call ran, where counted (to choose inputs by; not part of the behaviour either).
+    cost: int | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_call(cls, call: CallOutcome) -> Outcome:
@@ -59,7 +61,8 @@ class Outcome:
         if call.raised:
             return cls("raised", exception_type=call.exception_type, message=call.message,
                        duration_s=call.duration_s)
-        return cls("returned", call.value, arguments_after=call.arguments_after, duration_s=call.duration_s)
+        return cls("returned", call.value, arguments_after=call.arguments_after, duration_s=call.duration_s,
+                   cost=call.cost)
 
     def show(self, limit: int = 200) -> str:
         """``returned [1, 2]``, ``raised ValueError: bad``, ``timed out``... on one line."""
@@ -77,12 +80,12 @@ class Outcome:
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "value": self.value, "exception_type": self.exception_type,
                 "message": self.message, "arguments_after": self.arguments_after,
-                "duration_s": round(self.duration_s, 6)}
+                "duration_s": round(self.duration_s, 6), "cost": self.cost}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outcome:
         return cls(data["kind"], data.get("value"), data.get("exception_type"), data.get("message", ""),
-                   data.get("arguments_after"), float(data.get("duration_s", 0.0)))
+                   data.get("arguments_after"), float(data.get("duration_s", 0.0)), data.get("cost"))
 
 
 def same_outcome(a: Outcome, b: Outcome, tolerance: Tolerance) -> bool:

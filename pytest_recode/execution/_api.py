@@ -112,8 +112,14 @@ class CallJob:
     #: with ``timed_out`` and the next call runs, until a second call ran past it: the calls after that are
     #: not made, and no outcome comes back for them); None: only the job's own limit.
     call_timeout: float | None = None
+    #: Most Python lines each call may run (counted by a trace function, which slows calls several times):
+    #: a call past it is stopped like one past ``call_timeout``; each outcome then says its ``cost``. A
+    #: measure of work that does not depend on the machine's speed. None: not counted.
+    line_budget: int | None = None
 
     def __post_init__(self) -> None:
+        if self.line_budget is not None and not (isinstance(self.line_budget, int) and self.line_budget > 0):
+            raise InvalidArgument(f"line_budget={self.line_budget!r}: expected a positive number of lines.")
         if self.call_timeout is not None and not (isinstance(self.call_timeout, (int, float))
                                                   and self.call_timeout > 0):
             raise InvalidArgument(f"call_timeout={self.call_timeout!r}: expected a positive number of seconds.")
@@ -169,8 +175,10 @@ class CallOutcome:
     arguments_after: Any = None
     #: How long the call took, as the program's process measured it (to choose inputs by, never to judge).
     duration_s: float = field(default=0.0, compare=False)
-    #: The call ran past the job's ``call_timeout`` (and was stopped there; the next call ran).
+    #: The call ran past the job's ``call_timeout`` or ``line_budget`` (and was stopped there).
     timed_out: bool = False
+    #: Python lines the call ran, where the job had a ``line_budget``; None otherwise.
+    cost: int | None = field(default=None, compare=False)
 
     @property
     def raised(self) -> bool:

@@ -94,7 +94,7 @@ class ForkerLink:
         source where the forker must compile it, and the program's text."""
         slot, test = self._slot(job["test"]) if job.get("kind") == "tests" else (-1, None)
         meta = {key: job.get(key) for key in ("kind", "timeout", "value_limit", "output_limit", "entry_point",
-                                              "inputs", "call_timeout")}
+                                              "inputs", "call_timeout", "line_budget")}
         meta["nonce"] = nonce
         body = dumps(meta, allow_nan=False)
         source = b"" if test is None else test.encode("utf-8", "surrogatepass")
@@ -203,12 +203,14 @@ def _outcome(frame: dict[str, Any]) -> dict[str, Any]:
         raise WorkerLost("the worker sent a malformed outcome")
     duration = frame.get("duration_s")
     duration = duration if type(duration) is float and duration >= 0 else 0.0
+    cost = frame.get("cost") if type(frame.get("cost")) is int else None
     if frame.get("timed_out") is True:
-        return {"value": None, "exception_type": None, "message": "", "timed_out": True, "duration_s": duration}
+        return {"value": None, "exception_type": None, "message": "", "timed_out": True, "duration_s": duration,
+                "cost": cost}
     if name is not None:
-        return {"value": None, "exception_type": name, "message": message, "duration_s": duration}
+        return {"value": None, "exception_type": name, "message": message, "duration_s": duration, "cost": cost}
     return {"value": frame.get("value"), "exception_type": None, "message": "", "after": frame.get("after"),
-            "duration_s": duration}
+            "duration_s": duration, "cost": cost}
 
 
 def _well_formed(verdict: dict[str, Any]) -> bool:

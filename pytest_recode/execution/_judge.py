@@ -281,6 +281,9 @@ class Judge(Calls):
             duration = frame.get("d")
             if type(duration) is float and duration >= 0:  # as P measured it: for choosing inputs, not a verdict
                 outcome["duration_s"] = duration
+            cost = frame.get("c")
+            if type(cost) is int and cost >= 0:  # lines the call ran, where counted
+                outcome["cost"] = cost
             if frame.get("x") == 1:  # the call ran past its own limit
                 outcome["timed_out"] = True
             elif "e" in frame:

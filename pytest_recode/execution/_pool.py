@@ -326,13 +326,14 @@ class PoolSandbox(Sandbox):
         if job.encoded_inputs is not None and len(job.encoded_inputs) == len(job.inputs):
             return self._job("call", timeout, program=_text("program", job.program),
                              entry_point=_text("entry_point", job.entry_point), inputs=list(job.encoded_inputs),
-                             call_timeout=call_timeout)
+                             call_timeout=call_timeout, line_budget=job.line_budget)
         try:
             inputs = [encode(list(args), strict=True) for args in job.inputs]
         except (EncodeError, TypeError) as exc:
             raise InvalidArgument(f"inputs={job.inputs!r:.200}: {exc}") from None
         return self._job("call", timeout, program=_text("program", job.program),
-                         entry_point=_text("entry_point", job.entry_point), inputs=inputs, call_timeout=call_timeout)
+                         entry_point=_text("entry_point", job.entry_point), inputs=inputs, call_timeout=call_timeout,
+                         line_budget=job.line_budget)
 
     def close(self) -> None:
         with self._lock:
@@ -388,6 +389,6 @@ def _calls_result(response: dict[str, Any]) -> CallsResult:
     outcomes = tuple(CallOutcome(o.get("value"), _exact_text(o.get("exception_type"), None),
                                  _exact_text(o.get("message")), o.get("after"),
                                  o["duration_s"] if type(o.get("duration_s")) is float else 0.0,
-                                 o.get("timed_out") is True)
+                                 o.get("timed_out") is True, o["cost"] if type(o.get("cost")) is int else None)
                      for o in (outcomes if type(outcomes) is list else ()) if type(o) is dict)
     return CallsResult(outcomes=outcomes, **_common(response))

@@ -231,8 +231,30 @@ class _CallTimedOut(BaseException):
     """One call ran past its own time limit (raised by the interval timer into the call)."""
 
 
+class _OverBudget(_CallTimedOut):
+    """One call ran more Python lines than its budget (cheap to stop: it does not count towards the calls
+    after which a job gives up)."""
+
+
 def _call_timed_out(signum: int, frame: Any) -> None:
     raise _CallTimedOut
+
+
+def _line_tracer(budget: int, counted: list[int]) -> Any:
+    """A ``sys.settrace`` function counting the lines every Python frame runs; past ``budget``, the call is
+    stopped as if out of time."""
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if event == "line":
+            counted[0] += 1
+            if counted[0] > budget:
+                raise _OverBudget
+        return local
+
+    def start(frame: Any, event: str, arg: Any) -> Any:
+        return local
+
+    return start
 
 
 def _call_each(job: dict[str, Any], entry: Any) -> None:
@@ -246,6 +268,11 @@ def _call_each(job: dict[str, Any], entry: Any) -> None:
     if timer:
         signal.signal(signal.SIGALRM, _call_timed_out)
     timeouts = 0
+    # A budget of executed Python lines per call: a cost that does not depend on the machine's speed (for
+    # choosing inputs; tracing makes calls slower). A call past it is stopped like one past its time limit.
+    line_budget = job.get("line_budget")
+    counted = [0]
+    tracer = _line_tracer(line_budget, counted) if type(line_budget) is int and line_budget > 0 else None
     for index, encoded in enumerate(job["inputs"]):
         started = clock()
         try:
@@ -253,20 +280,27 @@ def _call_each(job: dict[str, Any], entry: Any) -> None:
             started = clock()
             if timer:
                 signal.setitimer(signal.ITIMER_REAL, call_limit)
+            counted[0] = 0
+            if tracer is not None:
+                sys.settrace(tracer)
             try:
                 result = entry(*positional)
             finally:
+                if tracer is not None:
+                    sys.settrace(None)
                 if timer:
                     signal.setitimer(signal.ITIMER_REAL, 0)
             frame = {"k": "out", "i": index, "v": _serialize.encode(result, budget=limit), "p": pid,
                      "d": clock() - started}
+            if tracer is not None:
+                frame["c"] = counted[0]
             if _serialize.holds_mutable(positional):  # the arguments as the call left them are part of it
                 after = _serialize.encode(positional, budget=limit)
                 if after != encoded:
                     frame["a"] = after
-        except _CallTimedOut:
+        except _CallTimedOut as stopped:
             frame = {"k": "out", "i": index, "x": 1, "p": pid, "d": clock() - started}
-            timeouts += 1
+            timeouts += not isinstance(stopped, _OverBudget)
         except BaseException as exc:  # noqa: BLE001 - a raising call is an outcome, not a failure
             frame = {"k": "out", "i": index, "e": type(exc).__name__, "m": message_of(exc), "p": pid,
                      "d": clock() - started}

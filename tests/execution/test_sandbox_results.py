@@ -135,6 +135,17 @@ def test_a_call_past_its_own_limit_is_that_calls_outcome(sandbox: Sandbox) -> No
     assert result.outcomes[1].duration_s >= 0.2
 
 
+def test_a_line_budget_counts_each_calls_work_and_stops_it_past_the_budget(sandbox: Sandbox) -> None:
+    program = "def f(n):\n    total = 0\n    for i in range(n):\n        total += i\n    return total\n"
+    result = sandbox.call_many([CallJob(program, "f", ((3,), (100,), (10**7,), (5,), (10**7,), (10**7,), (1,)),
+                                        line_budget=1000)])[0]
+    # Lines run: the two first lines, each loop line and its body for every i, the return; the same on any
+    # machine. Over-budget calls do not end the job as hanging calls would.
+    assert [(o.value, o.timed_out, o.cost) for o in result.outcomes] == [
+        (3, False, 9), (4950, False, 203), (None, True, None), (10, False, 13), (None, True, None),
+        (None, True, None), (0, False, 5)]
+
+
 def test_an_object_that_lies_comes_back_opaque(sandbox: Sandbox) -> None:
     program = "class Yes:\n    def __eq__(self, other):\n        return True\ndef f():\n    return Yes()\n"
     outcome = sandbox.call(program, "f", [()]).outcomes[0]
