@@ -631,17 +631,11 @@ def main() -> int:
     if alarms:
         print(f"\njudged differs, the oracle finds no difference (look by hand) ({len(alarms)}):")
         for s in alarms:
-            v = s.verdict
-            print(f"  {s.problem.task_id} [{s.mutant.label}] on {s.problem.entry_point}{_short(v.input)}: "
-                  f"canonical {v.nominal.show() if v.nominal else '?'}, mutant "
-                  f"{v.perturbed.show() if v.perturbed else '?'} ({v.reason}); oracle compared {s.finding.compared}")
+            print(f"{_verdict_line(s)} ({s.verdict.reason}); oracle compared {s.finding.compared}")
     if outside:
         print(f"\njudged differs on an input where the canonical solution raises (no false alarm) ({len(outside)}):")
         for s in outside:
-            v = s.verdict
-            print(f"  {s.problem.task_id} [{s.mutant.label}] on {s.problem.entry_point}{_short(v.input)}: "
-                  f"canonical {v.nominal.show() if v.nominal else '?'}, mutant "
-                  f"{v.perturbed.show() if v.perturbed else '?'}")
+            print(_verdict_line(s))
     if self_bad:
         print(f"\ncanonical self-comparisons not equivalent ({len(self_bad)}):")
         for p, v in self_bad:
@@ -653,6 +647,12 @@ def main() -> int:
           f"input_sets_s={input_sets_s:.2f} oracle_s={oracle_s:.1f} inputs={args.inputs} "
           f"oracle_inputs={args.oracle_inputs} problems={len(problems)}")
     return 0
+
+
+def _verdict_line(s: Survivor) -> str:
+    v = s.verdict
+    return (f"  {s.problem.task_id} [{s.mutant.label}] on {s.problem.entry_point}{_short(v.input)}: "
+            f"canonical {v.nominal.show() if v.nominal else '?'}, mutant {v.perturbed.show() if v.perturbed else '?'}")
 
 
 if __name__ == "__main__":
