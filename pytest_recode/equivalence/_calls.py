@@ -10,7 +10,10 @@ from typing import Any
 from ..execution import CallJob, CallsResult, Sandbox, Status
 from ._outcomes import Outcome
 
-__all__ = ["CallPlan", "call_all"]
+__all__ = ["LOADING", "CallPlan", "call_all"]
+
+#: How the message of every outcome of a program that did not load begins.
+LOADING = "while loading the program"
 
 #: Calls after a timeout or a crash are tried again in another round, at most this many times, and only
 #: while rounds make progress (a round where no call returned or raised ends the tries: a program that loops
@@ -86,7 +89,7 @@ def _outcomes(result: CallsResult, count: int) -> list[Outcome]:
     if result.status is Status.FAILED and not result.outcomes:  # it did not load (or exited while loading)
         first = result.message.strip().splitlines()[0] if result.message.strip() else ""
         failure = Outcome("raised", exception_type=result.exception_type or "Exception",
-                          message=f"while loading the program: {first}" if first else "while loading the program")
+                          message=f"{LOADING}: {first}" if first else LOADING)
         return [failure] * count
     if result.status in (Status.CRASHED, Status.FAILED):  # the call took its process down (or ended it)
         return [*outcomes, Outcome("crashed", message=result.message or (result.exception_type or ""))]

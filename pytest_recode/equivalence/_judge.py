@@ -17,7 +17,7 @@ from typing import Any
 from .._errors import InvalidArgument
 from ..execution import Sandbox
 from ..problems import Problem
-from ._calls import CallPlan, call_all
+from ._calls import LOADING, CallPlan, call_all
 from ._inputs import DEFAULT_INPUTS, InputSet, build_input_sets, input_set_key
 from ._outcomes import Outcome, Tolerance, holds_objects, same_outcome
 from ._verdict import Verdict
@@ -66,6 +66,10 @@ class EquivalenceJudge:
         return self.inputs_for_many([problem])[0]
 
     def inputs_for_many(self, problems: Sequence[Problem]) -> list[InputSet]:
+        return [input_set for _, input_set in self._keyed_sets(problems)]
+
+    def _keyed_sets(self, problems: Sequence[Problem]) -> list[tuple[str, InputSet]]:
+        """Each problem's input set with its key (made in one batch where neither memory nor disk has it)."""
         keys = [input_set_key(p, self.inputs, self.seed) for p in problems]
         missing = {}
         for key, problem in zip(keys, problems):
@@ -80,7 +84,7 @@ class EquivalenceJudge:
             for key, input_set in zip(missing, made):
                 self._sets[key] = input_set
                 self._write(key, input_set)
-        return [self._sets[key] for key in keys]
+        return [(key, self._sets[key]) for key in keys]
 
     def _read(self, key: str) -> InputSet | None:
         if self.cache_dir is None:
@@ -116,10 +120,10 @@ class EquivalenceJudge:
                     or not all(isinstance(x, str) for x in pair[1::2]):
                 raise InvalidArgument("judge_many: expected (problem, nominal completion, perturbed problem, "
                                       f"perturbed completion) tuples, got {tuple(type(x).__name__ for x in pair)}.")
-        sets = self.inputs_for_many([pair[0] for pair in pairs])
+        keyed = self._keyed_sets([pair[0] for pair in pairs])
+        sets = [input_set for _, input_set in keyed]
         wanted: list[tuple[tuple[str, str, str], CallPlan]] = []
-        for (problem, nominal, perturbed_problem, perturbed), input_set in zip(pairs, sets):
-            set_key = input_set_key(problem, self.inputs, self.seed)
+        for (problem, nominal, perturbed_problem, perturbed), (set_key, input_set) in zip(pairs, keyed):
             for program, entry_point in ((problem.prompt + nominal, problem.entry_point),
                                          (perturbed_problem.prompt + perturbed, perturbed_problem.entry_point)):
                 timeout = HUNG_TIMEOUT_S if program in hanging else None
@@ -156,7 +160,7 @@ class EquivalenceJudge:
                                                "the sandbox could record", **common)
         handled = [i for i, c in enumerate(input_set.canonical) if c.kind == "returned"]
         failing = [i for i in handled if nominal[i].kind in _FAILS]
-        loading = nominal[0].kind == "raised" and nominal[0].message.startswith("while loading")
+        loading = nominal[0].kind == "raised" and nominal[0].message.startswith(LOADING)
         ended = ("returned", "raised")
         if not loading and not any(a.kind in ended or b.kind in ended for a, b in zip(nominal, perturbed)):
             return Verdict("undecided", reason="no input could be compared: both ran out of time (or did not run) "
@@ -164,7 +168,7 @@ class EquivalenceJudge:
         if loading or not handled or len(failing) * 2 > len(handled):
             first = failing[0] if failing else 0
             reason = (f"the nominal completion does not load ({nominal[first].exception_type}: "
-                      f"{nominal[first].message.removeprefix('while loading the program: ')})" if loading else
+                      f"{nominal[first].message.removeprefix(LOADING + ': ')})" if loading else
                       f"the nominal completion fails on {len(failing)} of the {len(handled)} inputs the canonical "
                       "solution handles")
             return Verdict("nominal_broken", reason=reason, **common, **self._evidence(input_set, first, nominal,

@@ -202,15 +202,16 @@ def _outcome(frame: dict[str, Any]) -> dict[str, Any]:
     if name is not None and (type(name) is not str or type(message) is not str):
         raise WorkerLost("the worker sent a malformed outcome")
     duration = frame.get("duration_s")
-    duration = duration if type(duration) is float and duration >= 0 else 0.0
-    cost = frame.get("cost") if type(frame.get("cost")) is int else None
+    outcome = {"value": None, "exception_type": None, "message": "",
+               "duration_s": duration if type(duration) is float and duration >= 0 else 0.0,
+               "cost": frame.get("cost") if type(frame.get("cost")) is int else None}
     if frame.get("timed_out") is True:
-        return {"value": None, "exception_type": None, "message": "", "timed_out": True, "duration_s": duration,
-                "cost": cost}
-    if name is not None:
-        return {"value": None, "exception_type": name, "message": message, "duration_s": duration, "cost": cost}
-    return {"value": frame.get("value"), "exception_type": None, "message": "", "after": frame.get("after"),
-            "duration_s": duration, "cost": cost}
+        outcome["timed_out"] = True
+    elif name is not None:
+        outcome.update(exception_type=name, message=message)
+    else:
+        outcome.update(value=frame.get("value"), after=frame.get("after"))
+    return outcome
 
 
 def _well_formed(verdict: dict[str, Any]) -> bool:

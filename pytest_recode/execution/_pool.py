@@ -322,17 +322,16 @@ class PoolSandbox(Sandbox):
                          entry_point=_text("entry_point", job.entry_point))
 
     def _call_job(self, job: CallJob, timeout: float | None) -> dict[str, Any]:
-        call_timeout = float(job.call_timeout) if job.call_timeout is not None else None
         if job.encoded_inputs is not None and len(job.encoded_inputs) == len(job.inputs):
-            return self._job("call", timeout, program=_text("program", job.program),
-                             entry_point=_text("entry_point", job.entry_point), inputs=list(job.encoded_inputs),
-                             call_timeout=call_timeout, line_budget=job.line_budget)
-        try:
-            inputs = [encode(list(args), strict=True) for args in job.inputs]
-        except (EncodeError, TypeError) as exc:
-            raise InvalidArgument(f"inputs={job.inputs!r:.200}: {exc}") from None
+            inputs = list(job.encoded_inputs)
+        else:
+            try:
+                inputs = [encode(list(args), strict=True) for args in job.inputs]
+            except (EncodeError, TypeError) as exc:
+                raise InvalidArgument(f"inputs={job.inputs!r:.200}: {exc}") from None
         return self._job("call", timeout, program=_text("program", job.program),
-                         entry_point=_text("entry_point", job.entry_point), inputs=inputs, call_timeout=call_timeout,
+                         entry_point=_text("entry_point", job.entry_point), inputs=inputs,
+                         call_timeout=float(job.call_timeout) if job.call_timeout is not None else None,
                          line_budget=job.line_budget)
 
     def close(self) -> None:
