@@ -32,9 +32,10 @@ class CallPlan:
     timeout: float | None = None
     #: ``inputs`` already encoded for the sandbox (see ``CallJob.encoded_inputs``), or None.
     encoded: tuple[Any, ...] | None = None
-    #: Seconds each call may take, and Python lines (see ``CallJob.call_timeout`` and ``line_budget``).
+    #: Seconds each call may take, CPU seconds, and Python lines (see ``CallJob``).
     call_timeout: float | None = None
     line_budget: int | None = None
+    call_cpu_timeout: float | None = None
 
 
 def call_all(sandbox: Sandbox, plans: Sequence[CallPlan]) -> list[tuple[Outcome, ...]]:
@@ -47,12 +48,13 @@ def call_all(sandbox: Sandbox, plans: Sequence[CallPlan]) -> list[tuple[Outcome,
             break
         jobs = [CallJob(plans[i].program, plans[i].entry_point, plans[i].inputs[len(done[i]):],
                         plans[i].encoded[len(done[i]):] if plans[i].encoded is not None else None,
-                        plans[i].call_timeout, plans[i].line_budget) for i in pending]
+                        call_timeout=plans[i].call_timeout, line_budget=plans[i].line_budget,
+                        call_cpu_timeout=plans[i].call_cpu_timeout) for i in pending]
         results = _call_many(sandbox, jobs, [plans[i].timeout for i in pending])
         still: list[int] = []
         for i, job, result in zip(pending, jobs, results):
             outcomes = _outcomes(result, len(job.inputs))
-            if plans[i].call_timeout is not None and result.status is Status.TIMEOUT and len(outcomes) > 1:
+            if (plans[i].call_timeout or plans[i].call_cpu_timeout) is not None and result.status is Status.TIMEOUT and len(outcomes) > 1:
                 # With a limit per call, the job's own limit ends a job whose calls are many or slow, not the
                 # call then running: that call is tried again, first in the next round.
                 outcomes = outcomes[:-1]

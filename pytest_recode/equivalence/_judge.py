@@ -38,6 +38,10 @@ HUNG_TIMEOUT_S = 0.5
 #: both finish, or both not.
 CALL_TIMEOUT_FACTOR = 20
 CALL_TIMEOUT_BOUNDS_S = (0.25, 1.0)
+#: The same limit in CPU seconds has a lower floor: a busy machine stretches a call's wall-clock time, not
+#: the CPU time it uses, so a call that computes past this floor does so wherever it runs. The wall-clock
+#: limit still stops a call that waits without computing.
+CALL_CPU_TIMEOUT_FLOOR_S = 0.05
 _FAILS = ("raised", "timeout", "crashed", "not_run")
 
 
@@ -127,9 +131,12 @@ class EquivalenceJudge:
             for program, entry_point in ((problem.prompt + nominal, problem.entry_point),
                                          (perturbed_problem.prompt + perturbed, perturbed_problem.entry_point)):
                 timeout = HUNG_TIMEOUT_S if program in hanging else None
+                wall, cpu = self._call_timeouts(input_set)
                 wanted.append(((program, entry_point, set_key),
                                CallPlan(program, entry_point, input_set.inputs, timeout, input_set.encoded,
-                                        self._call_timeout(input_set))))
+                                        call_timeout=wall, call_cpu_timeout=cpu)))
+        for (problem, *_), (set_key, input_set) in zip(pairs, keyed):
+            self._know_canonical(problem, set_key, input_set)
         missing = {key: plan for key, plan in wanted if key not in self._outcomes}
         for key, outcomes in zip(missing, call_all(self.sandbox, list(missing.values()))):
             self._outcomes[key] = outcomes
@@ -142,10 +149,21 @@ class EquivalenceJudge:
         self._forget_old()
         return verdicts
 
-    def _call_timeout(self, input_set: InputSet) -> float:
-        slowest = max((o.duration_s for o in input_set.canonical), default=0.0)
+    def _know_canonical(self, problem: Problem, set_key: str, input_set: InputSet) -> None:
+        """The canonical solution's outcomes on the set came with it: a completion that is the canonical
+        solution (a self-comparison, a model that recites it) is not run again. Not where some call did not
+        end: that one is run afresh, under the limits every compared program gets."""
+        key = (problem.reference_program, problem.entry_point, set_key)
+        if key not in self._outcomes and input_set.entry_point == problem.entry_point \
+                and all(o.kind in ("returned", "raised") for o in input_set.canonical):
+            self._outcomes[key] = input_set.canonical
+
+    def _call_timeouts(self, input_set: InputSet) -> tuple[float, float]:
+        """The wall-clock and the CPU time limit of each call on ``input_set``."""
+        slowest = CALL_TIMEOUT_FACTOR * max((o.duration_s for o in input_set.canonical), default=0.0)
         low, high = CALL_TIMEOUT_BOUNDS_S
-        return min(max(low, CALL_TIMEOUT_FACTOR * slowest), high, self.sandbox.config.timeout_s)
+        wall = min(max(low, slowest), high, self.sandbox.config.timeout_s)
+        return wall, min(max(CALL_CPU_TIMEOUT_FLOOR_S, slowest), wall)
 
     def _forget_old(self) -> None:
         while len(self._outcomes) > _KEPT_PROGRAMS:

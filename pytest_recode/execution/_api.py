@@ -116,6 +116,11 @@ class CallJob:
     #: a call past it is stopped like one past ``call_timeout``; each outcome then says its ``cost``. A
     #: measure of work that does not depend on the machine's speed. None: not counted.
     line_budget: int | None = None
+    #: CPU seconds each call may use (the program's process's user and system time), counted like
+    #: ``call_timeout``, which still stops a call that waits without computing. A machine busy with other
+    #: work stretches a call's wall-clock time, not its CPU time, so this limit can be much tighter. None:
+    #: not limited.
+    call_cpu_timeout: float | None = None
 
     def __post_init__(self) -> None:
         if self.line_budget is not None and not (isinstance(self.line_budget, int) and self.line_budget > 0):
@@ -123,6 +128,10 @@ class CallJob:
         if self.call_timeout is not None and not (isinstance(self.call_timeout, (int, float))
                                                   and self.call_timeout > 0):
             raise InvalidArgument(f"call_timeout={self.call_timeout!r}: expected a positive number of seconds.")
+        if self.call_cpu_timeout is not None and not (isinstance(self.call_cpu_timeout, (int, float))
+                                                      and self.call_cpu_timeout > 0):
+            raise InvalidArgument(f"call_cpu_timeout={self.call_cpu_timeout!r}: expected a positive number of "
+                                  "CPU seconds.")
 
 
 @dataclass(frozen=True)
@@ -175,7 +184,8 @@ class CallOutcome:
     arguments_after: Any = None
     #: How long the call took, as the program's process measured it (to choose inputs by, never to judge).
     duration_s: float = field(default=0.0, compare=False)
-    #: The call ran past the job's ``call_timeout`` or ``line_budget`` (and was stopped there).
+    #: The call ran past the job's ``call_timeout``, ``call_cpu_timeout`` or ``line_budget`` (and was stopped
+    #: there).
     timed_out: bool = False
     #: Python lines the call ran, where the job had a ``line_budget``; None otherwise.
     cost: int | None = field(default=None, compare=False)

@@ -94,7 +94,7 @@ class ForkerLink:
         source where the forker must compile it, and the program's text."""
         slot, test = self._slot(job["test"]) if job.get("kind") == "tests" else (-1, None)
         meta = {key: job.get(key) for key in ("kind", "timeout", "value_limit", "output_limit", "entry_point",
-                                              "inputs", "call_timeout", "line_budget")}
+                                              "inputs", "call_timeout", "call_cpu_timeout", "line_budget")}
         meta["nonce"] = nonce
         body = dumps(meta, allow_nan=False)
         source = b"" if test is None else test.encode("utf-8", "surrogatepass")

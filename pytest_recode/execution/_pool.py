@@ -332,6 +332,8 @@ class PoolSandbox(Sandbox):
         return self._job("call", timeout, program=_text("program", job.program),
                          entry_point=_text("entry_point", job.entry_point), inputs=inputs,
                          call_timeout=float(job.call_timeout) if job.call_timeout is not None else None,
+                         call_cpu_timeout=(float(job.call_cpu_timeout) if job.call_cpu_timeout is not None
+                                           else None),
                          line_budget=job.line_budget)
 
     def close(self) -> None:

@@ -267,6 +267,11 @@ def _call_each(job: dict[str, Any], entry: Any) -> None:
     timer = type(call_limit) is float and call_limit > 0
     if timer:
         signal.signal(signal.SIGALRM, _call_timed_out)
+    # And one of CPU time (SIGPROF), which a busy machine does not stretch: it can be tight.
+    cpu_limit = job.get("call_cpu_timeout")
+    cpu_timer = type(cpu_limit) is float and cpu_limit > 0
+    if cpu_timer:
+        signal.signal(signal.SIGPROF, _call_timed_out)
     timeouts = 0
     # A budget of executed Python lines per call: a cost that does not depend on the machine's speed (for
     # choosing inputs; tracing makes calls slower). A call past it is stopped like one past its time limit.
@@ -280,6 +285,8 @@ def _call_each(job: dict[str, Any], entry: Any) -> None:
             started = clock()
             if timer:
                 signal.setitimer(signal.ITIMER_REAL, call_limit)
+            if cpu_timer:
+                signal.setitimer(signal.ITIMER_PROF, cpu_limit)
             counted[0] = 0
             if tracer is not None:
                 sys.settrace(tracer)
@@ -290,6 +297,8 @@ def _call_each(job: dict[str, Any], entry: Any) -> None:
                     sys.settrace(None)
                 if timer:
                     signal.setitimer(signal.ITIMER_REAL, 0)
+                if cpu_timer:
+                    signal.setitimer(signal.ITIMER_PROF, 0)
             frame = {"k": "out", "i": index, "v": _serialize.encode(result, budget=limit), "p": pid,
                      "d": clock() - started}
             if tracer is not None:
@@ -300,6 +309,9 @@ def _call_each(job: dict[str, Any], entry: Any) -> None:
                     frame["a"] = after
         except _CallTimedOut as stopped:
             frame = {"k": "out", "i": index, "x": 1, "p": pid, "d": clock() - started}
+            if timer and cpu_timer:  # the other timer may have stayed armed: it must not fire between calls
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.setitimer(signal.ITIMER_PROF, 0)
             timeouts += not isinstance(stopped, _OverBudget)
         except BaseException as exc:  # noqa: BLE001 - a raising call is an outcome, not a failure
             frame = {"k": "out", "i": index, "e": type(exc).__name__, "m": message_of(exc), "p": pid,

@@ -135,6 +135,18 @@ def test_a_call_past_its_own_limit_is_that_calls_outcome(sandbox: Sandbox) -> No
     assert result.outcomes[1].duration_s >= 0.2
 
 
+def test_a_cpu_time_limit_stops_a_computing_call_and_the_wall_clock_limit_a_waiting_one(sandbox: Sandbox) -> None:
+    program = ("import time\ndef f(x):\n    if x == 1:\n        while True:\n            pass\n"
+               "    if x == 2:\n        time.sleep(5)\n    return x\n")
+    result = sandbox.call_many([CallJob(program, "f", ((0,), (1,), (2,), (0,)), call_timeout=0.5,
+                                        call_cpu_timeout=0.05)])[0]
+    assert result.status is Status.PASSED
+    assert [(o.value, o.timed_out) for o in result.outcomes] == [(0, False), (None, True), (None, True)]
+    # The loop burns CPU and is stopped at its CPU limit; the sleep uses none and is stopped at the wall clock's.
+    assert 0.05 <= result.outcomes[1].duration_s < 0.45
+    assert result.outcomes[2].duration_s >= 0.5
+
+
 def test_a_line_budget_counts_each_calls_work_and_stops_it_past_the_budget(sandbox: Sandbox) -> None:
     program = "def f(n):\n    total = 0\n    for i in range(n):\n        total += i\n    return total\n"
     result = sandbox.call_many([CallJob(program, "f", ((3,), (100,), (10**7,), (5,), (10**7,), (10**7,), (1,)),
@@ -193,6 +205,18 @@ def test_inputs_that_cannot_be_encoded_are_refused() -> None:
 
     with open_sandbox() as box, pytest.raises(InvalidArgument, match="inputs="):
         box.call(ADD, "add", [(object(), 1)])
+
+
+@pytest.mark.parametrize(("limit", "message"), [
+    ({"call_timeout": 0}, r"call_timeout=0: expected a positive number of seconds\."),
+    ({"call_cpu_timeout": -1.0}, r"call_cpu_timeout=-1\.0: expected a positive number of CPU seconds\."),
+    ({"line_budget": 0.5}, r"line_budget=0\.5: expected a positive number of lines\."),
+])
+def test_a_call_job_refuses_limits_that_are_not_positive(limit: dict[str, float], message: str) -> None:
+    from pytest_recode import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match=message):
+        CallJob(ADD, "add", ((1, 2),), **limit)  # type: ignore[arg-type]
 
 
 # -- many at once --------------------------------------------------------------------------------------
