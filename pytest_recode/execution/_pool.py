@@ -334,6 +334,7 @@ class PoolSandbox(Sandbox):
                          call_timeout=float(job.call_timeout) if job.call_timeout is not None else None,
                          call_cpu_timeout=(float(job.call_cpu_timeout) if job.call_cpu_timeout is not None
                                            else None),
+                         batch_reports=job.batch_reports is True,
                          line_budget=job.line_budget)
 
     def close(self) -> None:

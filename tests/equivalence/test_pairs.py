@@ -417,3 +417,35 @@ def test_same_seed_same_inputs(sandbox: Sandbox, judge: EquivalenceJudge) -> Non
     again = EquivalenceJudge(sandbox, seed=0).inputs_for(problem)
     assert again.inputs == judge.inputs_for(problem).inputs
     assert again.canonical == judge.inputs_for(problem).canonical
+
+
+class _CountingSandbox:
+    """A sandbox that counts the programs it is asked to call."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.config = sandbox.config
+        self.called: list[str] = []
+
+    def call_many(self, jobs, **options):  # type: ignore[no-untyped-def]
+        self.called.extend(job.program for job in jobs)
+        return self.sandbox.call_many(jobs, **options)
+
+    def run_many(self, jobs, **options):  # type: ignore[no-untyped-def]
+        return self.sandbox.run_many(jobs, **options)
+
+
+def test_a_completion_that_is_the_canonical_solution_is_not_run_again(sandbox: Sandbox) -> None:
+    problem = HUMANEVAL["HumanEval/8"]
+    counting = _CountingSandbox(sandbox)
+    judge = EquivalenceJudge(counting, inputs=20)  # type: ignore[arg-type]
+    input_set = judge.inputs_for(problem)
+    counting.called.clear()
+    rewritten = EQUIVALENT["renamed_locals"].perturbed
+    verdict = judge.judge(problem, problem.canonical_solution, problem, rewritten)
+    # Its outcomes came with the input set: only the other side ran.
+    assert counting.called == [problem.prompt + rewritten]
+    assert verdict.kind == "equivalent" and verdict.compared == len(input_set.inputs)
+    counting.called.clear()
+    assert judge.judge(problem, problem.canonical_solution, problem, problem.canonical_solution).kind == "equivalent"
+    assert counting.called == []

@@ -1,6 +1,7 @@
 """Every canonical solution compared with itself is "equivalent": on HumanEval and on MBPP (where the
 canonical solution passes its tests), judged twice by two judges with the same seed (identical verdicts),
-and with a docstring-only change of the prompt. Slow: every problem's inputs are computed and run.
+and with a docstring-only change of the prompt. Slow: every problem's inputs are computed and run. Each
+comparison sets a fresh run of the canonical solution against the run that made the input set.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def _not_equivalent(labels: Sequence[str], verdicts: Sequence[Verdict]) -> list[
 
 def _check_self_comparison(problems: Sequence[Problem], sandbox: Sandbox, capsys: pytest.CaptureFixture[str],
                            dataset: str) -> None:
-    same = [(p, p.canonical_solution, p, p.canonical_solution) for p in problems]
+    # The judge takes the canonical solution's outcomes from the input set rather than run it again; a
+    # trailing newline makes the other side a program of its own, run afresh: two runs compared.
+    same = [(p, p.canonical_solution, p, p.canonical_solution + "\n") for p in problems]
     docstring = [(p, p.canonical_solution, with_docstring_sentence(p), p.canonical_solution) for p in problems]
     labels = [p.task_id for p in problems] + [f"{p.task_id} (docstring changed)" for p in problems]
 

@@ -147,6 +147,33 @@ def test_a_cpu_time_limit_stops_a_computing_call_and_the_wall_clock_limit_a_wait
     assert result.outcomes[2].duration_s >= 0.5
 
 
+def test_reports_in_batches_give_the_same_outcomes(sandbox: Sandbox) -> None:
+    program = ("import time\ndef f(values, n):\n    if n == 3:\n        raise KeyError(n)\n    if n == 5:\n"
+               "        while True:\n            pass\n    if n == 7:\n        time.sleep(0.01)\n    values.append(n)\n"
+               "    return (n, len(values))\n")
+    inputs = tuple(([i], i) for i in range(100))
+    each, batched = sandbox.call_many([CallJob(program, "f", inputs, call_timeout=0.5, call_cpu_timeout=0.05),
+                                       CallJob(program, "f", inputs, call_timeout=0.5, call_cpu_timeout=0.05,
+                                               batch_reports=True)])
+    assert each.status is batched.status is Status.PASSED
+    assert len(each.outcomes) == len(batched.outcomes) == 100
+    assert each.outcomes == batched.outcomes
+    assert batched.outcomes[3].exception_type == "KeyError" and batched.outcomes[5].timed_out
+    assert batched.outcomes[9].arguments_after == [[9, 9], 9]
+
+
+def test_reports_held_in_a_batch_die_with_the_process(sandbox: Sandbox) -> None:
+    program = "import os\ndef f(n):\n    if n == 40:\n        os._exit(1)\n    return n\n"
+    inputs = tuple((i,) for i in range(100))
+    each, batched = sandbox.call_many([CallJob(program, "f", inputs), CallJob(program, "f", inputs,
+                                                                              batch_reports=True)])
+    assert each.status is batched.status is Status.FAILED
+    assert [o.value for o in each.outcomes] == list(range(40))  # the call after them is the one that exited
+    # Held reports are lost: the outcomes end at a batch's end (32 calls, or sooner after a slow call).
+    assert [o.value for o in batched.outcomes] == list(range(len(batched.outcomes)))
+    assert len(batched.outcomes) <= 40
+
+
 def test_a_line_budget_counts_each_calls_work_and_stops_it_past_the_budget(sandbox: Sandbox) -> None:
     program = "def f(n):\n    total = 0\n    for i in range(n):\n        total += i\n    return total\n"
     result = sandbox.call_many([CallJob(program, "f", ((3,), (100,), (10**7,), (5,), (10**7,), (10**7,), (1,)),
