@@ -23,7 +23,11 @@ y``). Mutants that do not compile are dropped. Then, in one run:
 
 Comparisons per second time ``judge_many`` over all survivors with a fresh judge whose input sets were
 computed before (``inputs_for`` for every problem, timed on its own as ``input_sets_s``), and pass/fail
-only over the same survivors (running the tests of both programs, then ``compare_test_runs``).
+only over the same survivors (running the tests of both programs, then ``compare_test_runs``). The judge
+takes the canonical solution's outcomes from its input set, so the nominal side costs nothing here; a
+second timing (``nominal_run_comparisons_per_s``, another fresh judge reading the same input sets from
+disk) makes the nominal completion the canonical solution plus a blank line, a program of its own that is
+run once per problem, as a model's nominal completion would be.
 
 It lists the known-different survivors ``compare`` missed (with the oracle's input and both outcomes) and
 every survivor judged ``differs`` that the oracle finds no difference in (to look at by hand: a false
@@ -46,6 +50,7 @@ import math
 import os
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -532,7 +537,8 @@ def main() -> int:
         survivors = [Survivor(p, m) for (p, m), run in zip(mutants, runs) if run.passed]
 
         # compare, timed: input sets first (every problem), then the survivors' comparisons.
-        judge = EquivalenceJudge(sandbox, inputs=args.inputs, seed=args.seed)
+        cache = tempfile.TemporaryDirectory(prefix="recode-bench-")
+        judge = EquivalenceJudge(sandbox, inputs=args.inputs, seed=args.seed, cache_dir=cache.name)
         started = time.perf_counter()
         input_sets = {p.task_id: judge.inputs_for(p) for p in problems}
         input_sets_s = time.perf_counter() - started
@@ -544,6 +550,18 @@ def main() -> int:
         for survivor, verdict in zip(survivors, verdicts):
             survivor.verdict = verdict
         self_verdicts = judge.judge_many([(p, p.canonical_solution, p, p.canonical_solution) for p in problems])
+
+        # compare again, the nominal side a program of its own, run once per problem.
+        fresh = EquivalenceJudge(sandbox, inputs=args.inputs, seed=args.seed, cache_dir=cache.name)
+        fresh.inputs_for_many(problems)
+        nominal_pairs = [(problem, nominal + "\n", perturbed_problem, perturbed)
+                         for problem, nominal, perturbed_problem, perturbed in pairs]
+        started = time.perf_counter()
+        nominal_verdicts = fresh.judge_many(nominal_pairs)
+        nominal_run_s = time.perf_counter() - started
+        cache.cleanup()
+        nominal_run_changed = sum((a.kind, a.compared, a.differing) != (b.kind, b.compared, b.differing)
+                                  for a, b in zip(verdicts, nominal_verdicts))
 
         # Pass/fail only, timed: the tests of both programs, then compare_test_runs.
         started = time.perf_counter()
@@ -600,6 +618,7 @@ def main() -> int:
     share = len(caught) / len(known) if known else 1.0
     per_s = len(survivors) / judge_s if judge_s else float("inf")
     passfail_per_s = len(survivors) / passfail_s if passfail_s else float("inf")
+    nominal_run_per_s = len(survivors) / nominal_run_s if nominal_run_s else float("inf")
     from_tests = sum(getattr(input_sets[p.task_id], "from_tests", 0) for p in problems)
     total_inputs = sum(len(input_sets[p.task_id].inputs) for p in problems)
 
@@ -617,7 +636,9 @@ def main() -> int:
           f"{sum(not s.passfail and not s.known_different for s in survivors):>14}{passfail_per_s:>15.1f}")
     print(f"{'compare':<22}{len(judged):>16}{f'{len(caught)}/{len(known)} ({share:.0%})':>26}{len(alarms):>14}"
           f"{per_s:>15.1f}")
-    print(f"compare is {per_s / passfail_per_s:.2f}x pass/fail only's speed; verdicts on survivors: "
+    print(f"{'compare, nominal run':<22}{'':>16}{'':>26}{'':>14}{nominal_run_per_s:>15.1f}")
+    print(f"compare is {per_s / passfail_per_s:.2f}x pass/fail only's speed ({nominal_run_per_s / passfail_per_s:.2f}x "
+          f"with the nominal side run, {nominal_run_changed} verdicts other than without); verdicts on survivors: "
           + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
     print(f"goals: caught >= 90% ({share:.1%}), 0 false alarms ({len(alarms)}), 0 self-comparisons not equivalent "
           f"({len(self_bad)}), >= 100 comparisons/s ({per_s:.0f})")
@@ -643,6 +664,7 @@ def main() -> int:
     print(f"mutants={len(mutants)} rejected_by_tests={len(mutants) - len(survivors)} survivors={len(survivors)} "
           f"known_different={len(known)} judged_differs={len(judged)} caught={len(caught)} caught_share={share:.3f} "
           f"false_alarms={len(alarms)} differs_outside={len(outside)} self_not_equivalent={len(self_bad)} comparisons_per_s={per_s:.1f} "
+          f"nominal_run_comparisons_per_s={nominal_run_per_s:.1f} nominal_run_verdicts_changed={nominal_run_changed} "
           f"passfail_comparisons_per_s={passfail_per_s:.1f} speed_ratio={per_s / passfail_per_s:.2f} "
           f"input_sets_s={input_sets_s:.2f} oracle_s={oracle_s:.1f} inputs={args.inputs} "
           f"oracle_inputs={args.oracle_inputs} problems={len(problems)}")

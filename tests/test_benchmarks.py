@@ -82,9 +82,11 @@ def test_equivalence_benchmark() -> None:
     figures = last_line_figures("equivalence.py", "--limit", "12", "--oracle-inputs", "300")
     assert {"mutants", "rejected_by_tests", "survivors", "known_different", "judged_differs", "caught",
             "caught_share", "false_alarms", "self_not_equivalent", "comparisons_per_s",
-            "passfail_comparisons_per_s", "input_sets_s", "inputs"} <= set(figures)
+            "passfail_comparisons_per_s", "nominal_run_comparisons_per_s", "nominal_run_verdicts_changed",
+            "input_sets_s", "inputs"} <= set(figures)
     assert int(figures["mutants"]) > int(figures["rejected_by_tests"]) > 0
     assert int(figures["survivors"]) == int(figures["mutants"]) - int(figures["rejected_by_tests"])
     assert int(figures["caught"]) <= min(int(figures["known_different"]), int(figures["judged_differs"]))
     assert figures["self_not_equivalent"] == "0"
     assert figures["false_alarms"] == "0"
+    assert figures["nominal_run_verdicts_changed"] == "0"  # the input set's canonical outcomes, or a fresh run
