@@ -56,7 +56,7 @@ class Outcome:
     @classmethod
     def from_call(cls, call: CallOutcome) -> Outcome:
         if call.timed_out:
-            return cls("timeout", message=f"the call ran past its limit of {call.duration_s:.2g} s",
+            return cls("timeout", message=f"stopped at its time limit, after {call.duration_s:.2g} s",
                        duration_s=call.duration_s)
         if call.raised:
             return cls("raised", exception_type=call.exception_type, message=call.message,
