@@ -130,15 +130,14 @@ class EquivalenceJudge:
         sets = [input_set for _, input_set in keyed]
         wanted: list[tuple[tuple[str, str, str], CallPlan]] = []
         for (problem, nominal, perturbed_problem, perturbed), (set_key, input_set) in zip(pairs, keyed):
+            self._know_canonical(problem, set_key, input_set)
+            wall, cpu = self._call_timeouts(input_set)
             for program, entry_point in ((problem.prompt + nominal, problem.entry_point),
                                          (perturbed_problem.prompt + perturbed, perturbed_problem.entry_point)):
                 timeout = HUNG_TIMEOUT_S if program in hanging else None
-                wall, cpu = self._call_timeouts(input_set)
                 wanted.append(((program, entry_point, set_key),
                                CallPlan(program, entry_point, input_set.inputs, timeout, input_set.encoded,
                                         call_timeout=wall, call_cpu_timeout=cpu)))
-        for (problem, *_), (set_key, input_set) in zip(pairs, keyed):
-            self._know_canonical(problem, set_key, input_set)
         missing = {key: plan for key, plan in wanted if key not in self._outcomes}
         for key, outcomes in zip(missing, call_all(self.sandbox, list(missing.values()))):
             self._outcomes[key] = outcomes

@@ -289,7 +289,8 @@ def _call_each(job: dict[str, Any], entry: Any) -> None:
     line_budget = job.get("line_budget")
     counted = [0]
     tracer = _line_tracer(line_budget, counted) if type(line_budget) is int and line_budget > 0 else None
-    held: list[bytes] | None = [] if job.get("batch_reports") is True else None
+    held: list[bytes] = []  # reports not written yet
+    batch = _BATCH if job.get("batch_reports") is True else 1
     for index, encoded in enumerate(job["inputs"]):
         started = clock()
         try:
@@ -328,13 +329,10 @@ def _call_each(job: dict[str, Any], entry: Any) -> None:
         except BaseException as exc:  # noqa: BLE001 - a raising call is an outcome, not a failure
             frame = {"k": "out", "i": index, "e": type(exc).__name__, "m": message_of(exc), "p": pid,
                      "d": clock() - started}
-        if held is None:
-            _send(frame)
-        else:  # one write for many quick calls: each write wakes the judge
-            held.append(_framed(frame))
-            if len(held) >= _BATCH or frame["d"] >= _PROMPT_S or "x" in frame:
-                _write_all(b"".join(held))
-                held.clear()
+        held.append(_framed(frame))
+        if len(held) >= batch or frame["d"] >= _PROMPT_S or "x" in frame:  # one write for many quick calls
+            _write_all(b"".join(held))
+            held.clear()
         if timeouts >= _CALL_TIMEOUTS:  # it hangs again and again: the calls left would only cost more
             break
     if held:
